@@ -1,0 +1,1 @@
+// Placeholder for a component with no sources yet.

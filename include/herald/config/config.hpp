@@ -1,0 +1,143 @@
+#pragma once
+// Herald's configuration: one struct per component, parsed once at start-up from one JSON file
+// (docs/configuration.md documents every option). Defaults live here, in the member initialisers.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace herald::config {
+
+enum class gateway_kind {
+  fw199_taobao,  // 蜂巢 Taobao OAID batch (GATEWAYS.md §2)
+  fw199_douyin,  // 蜂巢 抖店 SMS batch (GATEWAYS.md §3)
+  top_oaid,      // Taobao TOP taobao.jst.sms.oaid.message.send (GATEWAYS.md §1)
+  aliyun_sms,    // Alibaba Cloud dysmsapi SendSms / SendBatchSms (GATEWAYS.md §4)
+  aliyun_card,   // Alibaba Cloud dysmsapi SendCardSms (GATEWAYS.md §4)
+};
+
+// What to do with a send whose fate is unknown and which no receipt check can decide.
+enum class unknown_policy { report_unknown, assume_sent, resend };
+
+enum class category { transactional, marketing };
+
+struct endpoint {
+  std::string url;     // as configured, e.g. https://127.0.0.1:18443/jst/sms/oaid/send
+  std::string scheme;  // "https" (or "http" only where allow_plain_http is set)
+  std::string host;    // lower-case name or IPv4; an IPv6 literal without its [brackets]
+  std::uint16_t port = 443;
+  std::string target;  // path (+ query), "/" when empty
+};
+
+struct daily_limits {
+  // Per recipient per quota day; 0 = no limit.
+  std::uint32_t transactional = 20;
+  std::uint32_t marketing = 3;
+};
+
+struct account_config {
+  std::string name;  // the key in "accounts", which events name in their "account" field
+  gateway_kind gateway = gateway_kind::fw199_taobao;
+  herald::config::endpoint endpoint;
+  // Credentials, by gateway: fw199: app_id + app_secret + seller_nick; top_oaid: app_key (in app_id)
+  // + app_secret + session; aliyun: access_key_id (in app_id) + access_key_secret (in app_secret).
+  std::string app_id;
+  std::string app_secret;
+  std::string seller_nick;
+  std::string session;
+  std::string sign_method = "md5";  // top_oaid: md5 | hmac | hmac-sha256
+  std::string region_id = "cn-hangzhou";  // aliyun
+  bool allow_plain_http = false;          // lets the endpoint be http:// (test rigs only)
+  std::optional<daily_limits> daily_limit;  // overrides quota.daily_limit
+  std::uint32_t max_batch = 100;            // clamped to the gateway's own maximum
+  unknown_policy on_unknown = unknown_policy::report_unknown;
+};
+
+struct kafka_config {
+  std::string brokers = "127.0.0.1:19092";
+  std::string group_id = "herald";
+  std::string client_id = "herald";
+  std::vector<std::string> topics{"herald.events"};
+  std::string results_topic = "herald.outcomes";
+  std::string dlq_topic = "herald.dlq";
+  std::uint32_t session_timeout_ms = 45000;
+  std::uint32_t max_in_flight = 20000;               // events consumed but not yet settled, overall
+  std::uint32_t max_in_flight_per_partition = 5000;  // and per partition
+  std::uint32_t commit_interval_ms = 1000;
+  std::map<std::string, std::string> consumer_properties;  // passed to librdkafka as they are
+  std::map<std::string, std::string> producer_properties;
+};
+
+struct redis_config {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 6379;
+  std::string username;
+  std::string password;
+  std::uint32_t db = 0;
+  std::string key_prefix = "herald:";
+  std::uint32_t connect_timeout_ms = 2000;
+  std::uint32_t command_timeout_ms = 2000;
+  std::uint32_t reconnect_backoff_min_ms = 100;
+  std::uint32_t reconnect_backoff_max_ms = 5000;
+};
+
+struct ledger_config {
+  std::uint32_t retention_hours = 72;  // how long a sent notification blocks a resend
+  int quota_utc_offset_minutes = 480;  // "quota_utc_offset": "+08:00"
+};
+
+struct quota_config {
+  daily_limits daily_limit;  // defaults for every account
+};
+
+struct batch_config {
+  std::uint32_t linger_ms = 20;
+  std::uint32_t guard_batch_max = 500;  // events per ledger round trip
+};
+
+struct http_config {
+  std::string ca_file;  // empty: the system's trust store
+  bool verify_peer = true;
+  std::uint32_t connect_timeout_ms = 3000;
+  std::uint32_t request_timeout_ms = 10000;
+  std::uint32_t max_connections_per_endpoint = 8;
+};
+
+struct log_config {
+  std::string level = "info";
+};
+
+struct herald_config {
+  kafka_config kafka;
+  redis_config redis;
+  ledger_config ledger;
+  quota_config quota;
+  batch_config batch;
+  http_config http;
+  log_config log;
+  std::map<std::string, account_config, std::less<>> accounts;
+
+  const account_config* find_account(std::string_view name) const {
+    auto it = accounts.find(name);
+    return it == accounts.end() ? nullptr : &it->second;
+  }
+
+  // The account's own daily_limit if it has one, else quota.daily_limit.
+  const daily_limits& daily_limit_for(const account_config& account) const {
+    return account.daily_limit ? *account.daily_limit : quota.daily_limit;
+  }
+};
+
+std::string_view to_string(gateway_kind k);
+std::string_view to_string(unknown_policy p);
+std::string_view to_string(category c);
+
+// The inverse of to_string: the config/event spelling ("fw199_taobao", "report_unknown",
+// "marketing") to the enum; nullopt for anything else (exact, case-sensitive match).
+std::optional<gateway_kind> parse_gateway_kind(std::string_view text);
+std::optional<unknown_policy> parse_unknown_policy(std::string_view text);
+std::optional<category> parse_category(std::string_view text);
+
+}  // namespace herald::config

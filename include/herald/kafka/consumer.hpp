@@ -1,0 +1,45 @@
+#pragma once
+// librdkafka's high-level consumer bridged into Asio: the consumer queue wakes an Asio descriptor
+// (rd_kafka_queue_io_event_enable), so there is no busy polling and everything runs on the
+// io_context's thread, rebalance callbacks included.
+#include <boost/asio/any_io_executor.hpp>
+#include <functional>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "herald/config/config.hpp"
+#include "herald/kafka/types.hpp"
+
+namespace herald::kafka {
+
+class consumer {
+ public:
+  struct handlers {
+    std::function<void(const message_view&)> on_message;
+    std::function<void(std::span<const topic_partition>)> on_assigned;
+    // Called before the partitions are given up: store their final offsets now.
+    std::function<void(std::span<const topic_partition>)> on_revoked;
+  };
+
+  // Throws std::runtime_error with librdkafka's message when the configuration is refused.
+  consumer(boost::asio::any_io_executor ex, const config::kafka_config& cfg, handlers h);
+  ~consumer();
+  consumer(const consumer&) = delete;
+  consumer& operator=(const consumer&) = delete;
+
+  void start();
+  void pause(const topic_partition& tp);
+  void resume(const topic_partition& tp);
+  // Stores the next offset to consume for a partition; the periodic commit picks it up.
+  void store_offset(const topic_partition& tp, std::int64_t next_offset);
+  void commit_now();
+  // Commits, leaves the group and stops polling.
+  void close();
+
+ private:
+  struct impl;
+  std::shared_ptr<impl> impl_;
+};
+
+}  // namespace herald::kafka

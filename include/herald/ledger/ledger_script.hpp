@@ -1,0 +1,48 @@
+#pragma once
+// The ledger's two Lua scripts and the decoding of their answers: plain code, testable without
+// Redis. One script call reserves a whole batch (ledger record + daily quota, atomically); one
+// records the results of a whole gateway call.
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "herald/util/result.hpp"
+
+namespace herald::ledger {
+
+// Ledger record values.
+inline constexpr std::string_view state_reserved = "R";  // reserved: a send may be under way
+inline constexpr char state_unknown = 'U';                // the send's fate is unknown
+inline constexpr char state_sent = 'S';                   // "S" + the gateway's message id
+
+enum class verdict {
+  reserved,     // this worker now owns the send
+  already_sent, // a record says it was sent: report a duplicate
+  maybe_sent,   // reserved or unknown by an earlier attempt: receipt check, never a blind resend
+  over_quota,   // the recipient's daily limit is reached; nothing was reserved
+};
+
+struct reserve_answer {
+  verdict v = verdict::reserved;
+  std::string message_id;  // for already_sent
+  std::string state;       // the record found, for maybe_sent ("reserved" or "unknown")
+};
+
+// KEYS: ledger_1, quota_1, ledger_2, quota_2, ...
+// ARGV: ledger_ttl, quota_ttl, limit_1, limit_2, ... (a limit of 0 means no quota)
+const std::string& reserve_script();
+
+// KEYS: ledger_1, quota_1, ...; ARGV: ledger_ttl, then per item: op, limit, message_id
+// op: "S" sent, "U" unknown, "F" definite failure (release the record and refund the quota).
+const std::string& settle_script();
+
+enum class settle_op { sent, unknown, failed };
+
+// Decodes the reserve script's reply: one string per item ("ok", "q", or the record found).
+result<std::vector<reserve_answer>> decode_reserve(std::span<const std::string> replies, std::size_t expected);
+
+std::string_view op_code(settle_op op);
+
+}  // namespace herald::ledger

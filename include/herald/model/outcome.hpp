@@ -1,0 +1,37 @@
+#pragma once
+// The one final record every consumed event ends in, on the results topic (ARCHITECTURE.md,
+// Outcomes).
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace herald::model {
+
+enum class status { sent, duplicate, rejected_quota, failed, unknown, invalid };
+std::string_view to_string(status s);
+
+struct source_position {
+  std::string topic;
+  std::int32_t partition = 0;
+  std::int64_t offset = 0;
+};
+
+struct outcome {
+  std::string event_id;
+  std::string order_id;
+  std::string account;
+  status st = status::unknown;
+  std::string reason;              // why, in words an operator can act on
+  std::string outcome_class;       // for failed/unknown: permanent, recipient_limited, throttled, ambiguous
+  std::string gateway_code;
+  std::string gateway_message_id;
+  std::string policy;              // for a decision taken by the account's unknown-send policy
+  std::uint32_t attempts = 0;
+  source_position source;
+  std::int64_t settled_at_ms = 0;
+};
+
+// Compact JSON, fields in a fixed order (docs/events.md, "Outcome records").
+std::string to_json(const outcome& o);
+
+}  // namespace herald::model

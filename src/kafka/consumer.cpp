@@ -1,0 +1,203 @@
+#include "herald/kafka/consumer.hpp"
+
+#include <librdkafka/rdkafka.h>
+
+#include <boost/asio/post.hpp>
+#include <stdexcept>
+#include <vector>
+
+#include "herald/util/log.hpp"
+#include "queue_waker.hpp"
+
+namespace herald::kafka {
+namespace {
+
+// Messages handled per wake-up before yielding to other work on the io_context.
+constexpr int poll_budget = 2000;
+
+std::vector<topic_partition> to_vector(const rd_kafka_topic_partition_list_t* list) {
+  std::vector<topic_partition> out;
+  out.reserve(static_cast<std::size_t>(list->cnt));
+  for (int i = 0; i < list->cnt; ++i) out.push_back({list->elems[i].topic, list->elems[i].partition});
+  return out;
+}
+
+struct tp_list {
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
+  ~tp_list() { rd_kafka_topic_partition_list_destroy(list); }
+};
+
+}  // namespace
+
+struct consumer::impl : std::enable_shared_from_this<consumer::impl> {
+  boost::asio::any_io_executor ex;
+  handlers h;
+  rd_kafka_t* rk = nullptr;
+  rd_kafka_queue_t* queue = nullptr;
+  std::unique_ptr<detail::queue_waker> waker;
+  std::vector<std::string> topics;
+  bool is_closed = false;
+  bool is_drain_posted = false;
+
+  ~impl() {
+    waker.reset();
+    if (queue) rd_kafka_queue_destroy(queue);
+    if (rk) rd_kafka_destroy(rk);
+  }
+
+  static void rebalance_cb(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
+                           void* opaque) {
+    auto* self = static_cast<impl*>(opaque);
+    auto list = to_vector(parts);
+    const bool is_cooperative = std::string_view(rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE";
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+      rd_kafka_error_t* e = nullptr;
+      if (is_cooperative) e = rd_kafka_incremental_assign(rk, parts);
+      else rd_kafka_assign(rk, parts);
+      if (e) {
+        log::error("kafka assign failed", {{"error", rd_kafka_error_string(e)}});
+        rd_kafka_error_destroy(e);
+      }
+      log::info("kafka partitions assigned", {{"count", static_cast<std::int64_t>(list.size())}});
+      if (self->h.on_assigned) self->h.on_assigned(list);
+    } else {
+      // Settled offsets of the revoked partitions are stored by the handler and committed here,
+      // so the next owner starts exactly after what this worker finished.
+      if (self->h.on_revoked) self->h.on_revoked(list);
+      rd_kafka_resp_err_t cerr = rd_kafka_commit(rk, nullptr, 0);
+      if (cerr && cerr != RD_KAFKA_RESP_ERR__NO_OFFSET)
+        log::warn("kafka commit on revoke failed", {{"error", rd_kafka_err2str(cerr)}});
+      if (is_cooperative) {
+        if (auto* e = rd_kafka_incremental_unassign(rk, parts)) {
+          log::error("kafka unassign failed", {{"error", rd_kafka_error_string(e)}});
+          rd_kafka_error_destroy(e);
+        }
+      } else {
+        rd_kafka_assign(rk, nullptr);
+      }
+      log::info("kafka partitions revoked", {{"count", static_cast<std::int64_t>(list.size())}});
+    }
+  }
+
+  static void error_cb(rd_kafka_t*, int err, const char* reason, void*) {
+    log::warn("kafka consumer error", {{"code", rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err))},
+                                       {"reason", reason}});
+  }
+
+  void drain() {
+    is_drain_posted = false;
+    for (int i = 0; i < poll_budget && !is_closed; ++i) {
+      rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 0);
+      if (!m) return;
+      if (m->err) {
+        if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+          log::warn("kafka consume error", {{"error", rd_kafka_message_errstr(m)}});
+      } else {
+        message_view v;
+        v.topic = rd_kafka_topic_name(m->rkt);
+        v.partition = m->partition;
+        v.offset = m->offset;
+        v.key = std::string_view(static_cast<const char*>(m->key), m->key_len);
+        v.payload = std::string_view(static_cast<const char*>(m->payload), m->len);
+        rd_kafka_timestamp_type_t tstype;
+        v.timestamp_ms = rd_kafka_message_timestamp(m, &tstype);
+        h.on_message(v);
+      }
+      rd_kafka_message_destroy(m);
+    }
+    // Budget used up: the queue may still hold messages, and librdkafka will not wake us again
+    // for them, so continue after letting other handlers run.
+    if (!is_closed && !is_drain_posted) {
+      is_drain_posted = true;
+      boost::asio::post(ex, [self = shared_from_this()] {
+        if (!self->is_closed) self->drain();
+      });
+    }
+  }
+};
+
+consumer::consumer(boost::asio::any_io_executor ex, const config::kafka_config& cfg, handlers h)
+    : impl_(std::make_shared<impl>()) {
+  impl_->ex = ex;
+  impl_->h = std::move(h);
+  impl_->topics = cfg.topics;
+  rd_kafka_conf_t* conf = detail::make_conf(
+      {{"bootstrap.servers", cfg.brokers},
+       {"group.id", cfg.group_id},
+       {"client.id", cfg.client_id},
+       {"partition.assignment.strategy", "cooperative-sticky"},
+       {"enable.auto.commit", "true"},
+       {"auto.commit.interval.ms", std::to_string(cfg.commit_interval_ms)},
+       // Offsets are stored by Herald only once an event is settled (watermark), never on poll.
+       {"enable.auto.offset.store", "false"},
+       {"auto.offset.reset", "earliest"},
+       {"session.timeout.ms", std::to_string(cfg.session_timeout_ms)},
+       {"enable.partition.eof", "false"},
+       {"queued.max.messages.kbytes", "65536"}},
+      cfg.consumer_properties);
+  rd_kafka_conf_set_opaque(conf, impl_.get());
+  rd_kafka_conf_set_rebalance_cb(conf, &impl::rebalance_cb);
+  rd_kafka_conf_set_error_cb(conf, &impl::error_cb);
+  char err[512];
+  impl_->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+  if (!impl_->rk) {
+    rd_kafka_conf_destroy(conf);
+    throw std::runtime_error(std::string("kafka consumer: ") + err);
+  }
+  rd_kafka_poll_set_consumer(impl_->rk);
+  impl_->queue = rd_kafka_queue_get_consumer(impl_->rk);
+  impl_->waker = std::make_unique<detail::queue_waker>(ex, impl_->queue);
+}
+
+consumer::~consumer() {
+  if (!impl_->is_closed) close();
+}
+
+void consumer::start() {
+  auto* subs = rd_kafka_topic_partition_list_new(static_cast<int>(impl_->topics.size()));
+  for (const auto& t : impl_->topics) rd_kafka_topic_partition_list_add(subs, t.c_str(), RD_KAFKA_PARTITION_UA);
+  rd_kafka_resp_err_t err = rd_kafka_subscribe(impl_->rk, subs);
+  rd_kafka_topic_partition_list_destroy(subs);
+  if (err) throw std::runtime_error(std::string("kafka subscribe: ") + rd_kafka_err2str(err));
+  impl_->waker->start([self = impl_.get()] { self->drain(); });
+}
+
+void consumer::pause(const topic_partition& tp) {
+  tp_list l;
+  rd_kafka_topic_partition_list_add(l.list, tp.topic.c_str(), tp.partition);
+  rd_kafka_pause_partitions(impl_->rk, l.list);
+}
+
+void consumer::resume(const topic_partition& tp) {
+  tp_list l;
+  rd_kafka_topic_partition_list_add(l.list, tp.topic.c_str(), tp.partition);
+  rd_kafka_resume_partitions(impl_->rk, l.list);
+}
+
+void consumer::store_offset(const topic_partition& tp, std::int64_t next_offset) {
+  tp_list l;
+  rd_kafka_topic_partition_list_add(l.list, tp.topic.c_str(), tp.partition)->offset = next_offset;
+  rd_kafka_resp_err_t err = rd_kafka_offsets_store(impl_->rk, l.list);
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) err = l.list->elems[0].err;
+  // A partition revoked a moment ago refuses the store: its next owner redelivers from the last
+  // commit, and the ledger turns the redelivery into a duplicate, never a second send.
+  if (err) log::debug("kafka offset store refused", {{"topic", tp.topic}, {"partition", tp.partition},
+                                                     {"error", rd_kafka_err2str(err)}});
+}
+
+void consumer::commit_now() {
+  rd_kafka_resp_err_t err = rd_kafka_commit(impl_->rk, nullptr, 0);
+  if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+    log::warn("kafka commit failed", {{"error", rd_kafka_err2str(err)}});
+}
+
+void consumer::close() {
+  if (impl_->is_closed) return;
+  impl_->waker->stop();
+  commit_now();
+  // rd_kafka_consumer_close serves the final revoke through the rebalance callback.
+  rd_kafka_consumer_close(impl_->rk);
+  impl_->is_closed = true;
+}
+
+}  // namespace herald::kafka

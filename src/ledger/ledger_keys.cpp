@@ -1,0 +1,43 @@
+#include "herald/ledger/ledger_keys.hpp"
+
+#include "herald/util/crypto.hpp"
+#include "herald/util/json_text.hpp"
+#include "herald/util/time.hpp"
+
+namespace herald::ledger {
+namespace {
+
+// 16 bytes of SHA-256 as base64 (22 characters once the padding is dropped): short keys keep
+// Redis memory per record low, and 128 bits keep collisions out of reach.
+std::string short_hash(std::string_view domain, std::string_view a, std::string_view b = {}) {
+  std::string input;
+  input.reserve(domain.size() + a.size() + b.size() + 2);
+  input.append(domain).push_back('\x1f');
+  input.append(a).push_back('\x1f');
+  input.append(b);
+  auto digest = crypto::sha256(input);
+  auto text = crypto::base64_encode(std::string_view(reinterpret_cast<const char*>(digest.data()), 16));
+  while (!text.empty() && text.back() == '=') text.pop_back();
+  return text;
+}
+
+}  // namespace
+
+item_keys make_keys(std::string_view prefix, const model::event& e, std::int64_t now_seconds, int offset_minutes) {
+  item_keys k;
+  k.ledger.reserve(prefix.size() + 24);
+  k.ledger.append(prefix).append("l:").append(short_hash("event", e.account, e.event_id));
+  k.quota.reserve(prefix.size() + e.account.size() + 40);
+  k.quota.append(prefix).append("q:").append(e.account);
+  k.quota.append(e.category == config::category::marketing ? ":m:" : ":t:");
+  json::append_int(k.quota, time::calendar_day(now_seconds, offset_minutes));
+  k.quota.push_back(':');
+  k.quota.append(short_hash("recipient", model::to_string(e.to.kind), e.to.value));
+  return k;
+}
+
+std::int64_t quota_ttl_seconds(std::int64_t now_seconds, int offset_minutes) {
+  return time::seconds_until_day_end(now_seconds, offset_minutes) + 3600;
+}
+
+}  // namespace herald::ledger

@@ -1,0 +1,70 @@
+#include <doctest/doctest.h>
+
+#include "herald/ledger/ledger_keys.hpp"
+#include "herald/ledger/ledger_script.hpp"
+
+using namespace herald;
+
+namespace {
+model::event sample() {
+  model::event e;
+  e.event_id = "evt-1";
+  e.account = "shop-a";
+  e.order_id = "3006925020239565830";
+  e.to = {model::recipient_kind::oaid, "AAHk3jmWABCD"};
+  e.template_code = "SMS_1";
+  return e;
+}
+}  // namespace
+
+TEST_CASE("ledger keys hold no recipient or event id in clear") {
+  auto e = sample();
+  auto k = ledger::make_keys("herald:", e, 1'700'000'000, 480);
+  CHECK(k.ledger.rfind("herald:l:", 0) == 0);
+  CHECK(k.ledger.find("evt-1") == std::string::npos);
+  CHECK(k.quota.rfind("herald:q:shop-a:t:", 0) == 0);
+  CHECK(k.quota.find("AAHk3jmWABCD") == std::string::npos);
+}
+
+TEST_CASE("the quota day follows the configured UTC offset") {
+  auto e = sample();
+  // 2023-11-14T16:30:00Z is already 2023-11-15 at +08:00 but still 2023-11-14 at UTC.
+  const std::int64_t t = 1'699'979'400;
+  CHECK(ledger::make_keys("h:", e, t, 480).quota.find(":20231115:") != std::string::npos);
+  CHECK(ledger::make_keys("h:", e, t, 0).quota.find(":20231114:") != std::string::npos);
+  CHECK(ledger::quota_ttl_seconds(t, 480) == 7.5 * 3600 + 3600);
+}
+
+TEST_CASE("different events, recipients and categories get different keys") {
+  auto a = sample();
+  auto b = sample();
+  b.event_id = "evt-2";
+  CHECK(ledger::make_keys("h:", a, 0, 480).ledger != ledger::make_keys("h:", b, 0, 480).ledger);
+  CHECK(ledger::make_keys("h:", a, 0, 480).quota == ledger::make_keys("h:", b, 0, 480).quota);
+  b.to.value = "other";
+  CHECK(ledger::make_keys("h:", a, 0, 480).quota != ledger::make_keys("h:", b, 0, 480).quota);
+  b = sample();
+  b.category = config::category::marketing;
+  CHECK(ledger::make_keys("h:", a, 0, 480).quota != ledger::make_keys("h:", b, 0, 480).quota);
+}
+
+TEST_CASE("reserve answers decode into verdicts") {
+  std::vector<std::string> replies{"ok", "q", "Smsg-9", "R", "U"};
+  auto r = ledger::decode_reserve(replies, 5);
+  REQUIRE(r.has_value());
+  CHECK(r.value()[0].v == ledger::verdict::reserved);
+  CHECK(r.value()[1].v == ledger::verdict::over_quota);
+  CHECK(r.value()[2].v == ledger::verdict::already_sent);
+  CHECK(r.value()[2].message_id == "msg-9");
+  CHECK(r.value()[3].v == ledger::verdict::maybe_sent);
+  CHECK(r.value()[3].state == "reserved");
+  CHECK(r.value()[4].v == ledger::verdict::maybe_sent);
+  CHECK(r.value()[4].state == "unknown");
+}
+
+TEST_CASE("a reserve answer of the wrong length or shape is an error, never a guess") {
+  std::vector<std::string> replies{"ok"};
+  CHECK_FALSE(ledger::decode_reserve(replies, 2).has_value());
+  std::vector<std::string> odd{"zzz"};
+  CHECK_FALSE(ledger::decode_reserve(odd, 1).has_value());
+}
