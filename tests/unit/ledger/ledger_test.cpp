@@ -32,7 +32,7 @@ TEST_CASE("the quota day follows the configured UTC offset") {
   const std::int64_t t = 1'699'979'400;
   CHECK(ledger::make_keys("h:", e, t, 480).quota.find(":20231115:") != std::string::npos);
   CHECK(ledger::make_keys("h:", e, t, 0).quota.find(":20231114:") != std::string::npos);
-  CHECK(ledger::quota_ttl_seconds(t, 480) == 7.5 * 3600 + 3600);
+  CHECK(ledger::quota_ttl_seconds(t, 480) == 23 * 3600 + 1800 + 3600);  // 00:30 local: 23.5 h left
 }
 
 TEST_CASE("different events, recipients and categories get different keys") {

@@ -1,0 +1,49 @@
+#pragma once
+// The worker: Kafka → decode → guard (Redis ledger + quota) → batch → signed HTTPS → settle →
+// outcomes → commit (ARCHITECTURE.md, Data flow). Everything runs on one io_context thread.
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include "herald/config/config.hpp"
+
+namespace herald::pipeline {
+
+struct counters {
+  std::uint64_t consumed = 0;
+  std::uint64_t outcomes[6] = {};  // by model::status
+  std::uint64_t gateway_calls = 0;
+  std::uint64_t gateway_items = 0;
+  std::uint64_t redis_errors = 0;
+  std::uint64_t http_failures = 0;
+  std::uint64_t produce_failures = 0;
+};
+
+class worker {
+ public:
+  struct options {
+    // The wall clock in Unix milliseconds; tests inject their own.
+    std::function<std::int64_t()> now_ms;
+  };
+
+  // Throws std::runtime_error when a client cannot be set up (bad Kafka property, CA file).
+  worker(boost::asio::io_context& io, const config::herald_config& cfg, options opts = {});
+  ~worker();
+  worker(const worker&) = delete;
+  worker& operator=(const worker&) = delete;
+
+  void start();
+  // Stops taking events, lets what is in flight settle (at most drain_timeout), commits the
+  // settled offsets and leaves the group; then calls done(exit_code).
+  void stop(std::chrono::milliseconds drain_timeout, std::function<void(int)> done);
+  const counters& stats() const;
+
+  struct impl;
+
+ private:
+  std::shared_ptr<impl> impl_;
+};
+
+}  // namespace herald::pipeline

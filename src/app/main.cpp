@@ -1,0 +1,75 @@
+// herald: the command line. Start-up errors are exceptions turned into one clear message and a
+// non-zero exit; once running, every failure ends in an outcome, a metric and a log line.
+#include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "herald/config/load.hpp"
+#include "herald/pipeline/worker.hpp"
+#include "herald/util/log.hpp"
+
+namespace {
+
+int run(const std::string& config_path) {
+  auto cfg = herald::config::load_config_file(config_path);
+  herald::log::level level{};
+  if (herald::log::parse_level(cfg.log.level, level)) herald::log::set_level(level);
+
+  boost::asio::io_context io(1);
+  herald::pipeline::worker worker(io, cfg);
+  int exit_code = 0;
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int signo) {
+    if (ec) return;
+    herald::log::info("signal received, draining", {{"signal", signo}});
+    worker.stop(std::chrono::seconds(30), [&](int code) {
+      exit_code = code;
+      io.stop();
+    });
+  });
+  worker.start();
+  io.run();
+  return exit_code;
+}
+
+int check_config(const std::string& config_path) {
+  auto cfg = herald::config::load_config_file(config_path);
+  std::cout << herald::config::to_redacted_json(cfg) << "\n";
+  std::cerr << "config OK: " << cfg.accounts.size() << " account(s), " << cfg.kafka.topics.size()
+            << " topic(s)\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Herald: order-notification SMS from Kafka, sent once, through signed gateway calls"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("herald ") + HERALD_VERSION);
+
+  std::string config_path;
+  auto* run_cmd = app.add_subcommand("run", "consume events and send notifications until SIGTERM");
+  run_cmd->add_option("-c,--config", config_path, "the JSON configuration file")->required();
+  auto* check_cmd = app.add_subcommand("check-config", "validate a configuration without connecting; print it, secrets redacted");
+  check_cmd->add_option("-c,--config", config_path, "the JSON configuration file")->required();
+  auto* version_cmd = app.add_subcommand("version", "print the version");
+
+  CLI11_PARSE(app, argc, argv);
+  try {
+    if (*version_cmd) {
+      std::cout << "herald " << HERALD_VERSION << "\n";
+      return 0;
+    }
+    if (*check_cmd) return check_config(config_path);
+    if (*run_cmd) return run(config_path);
+  } catch (const herald::config::config_error& e) {
+    std::cerr << "herald: configuration error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "herald: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,116 @@
+// Guard: one ledger round trip reserves a whole batch of events (record + daily quota); what
+// the ledger already knows is settled here, what it reserved goes to the batcher.
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+
+#include "herald/util/log.hpp"
+#include "worker_impl.hpp"
+
+namespace herald::pipeline {
+
+void worker::impl::schedule_guard() {
+  if (guard_queue.size() >= cfg.batch.guard_batch_max) {
+    std::vector<item*> batch;
+    batch.swap(guard_queue);
+    boost::asio::co_spawn(io, run_guard(std::move(batch)), boost::asio::detached);
+    return;
+  }
+  if (is_guard_posted) return;
+  is_guard_posted = true;
+  // Everything consumed in this turn of the event loop goes in one round trip.
+  boost::asio::post(io, [self = shared_from_this()] {
+    self->is_guard_posted = false;
+    if (self->guard_queue.empty()) return;
+    std::vector<item*> batch;
+    batch.swap(self->guard_queue);
+    boost::asio::co_spawn(self->io, self->run_guard(std::move(batch)), boost::asio::detached);
+  });
+}
+
+boost::asio::awaitable<void> worker::impl::run_guard(std::vector<item*> batch) {
+  auto self = shared_from_this();
+  std::vector<ledger::reserve_item> request;
+  request.reserve(batch.size());
+  for (item* it : batch) request.push_back({&it->keys, it->daily_limit});
+
+  std::chrono::milliseconds backoff{cfg.redis.reconnect_backoff_min_ms};
+  for (;;) {
+    const std::int64_t now_s = now_ms() / 1000;
+    auto answers = co_await ledger->reserve(request, ledger::quota_ttl_seconds(now_s, cfg.ledger.quota_utc_offset_minutes));
+    if (answers) {
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        item* it = batch[i];
+        const auto& a = answers.value()[i];
+        switch (a.v) {
+          case ledger::verdict::reserved:
+            to_batcher(it);
+            break;
+          case ledger::verdict::already_sent:
+            it->out.gateway_message_id = a.message_id;
+            settle(it, model::status::duplicate, "already sent: the ledger holds a sent record for this event_id");
+            break;
+          case ledger::verdict::over_quota:
+            settle(it, model::status::rejected_quota,
+                   std::string("daily limit of ") + std::to_string(it->daily_limit) + " " +
+                       std::string(config::to_string(it->ev.category)) + " messages for this recipient reached");
+            break;
+          case ledger::verdict::maybe_sent: {
+            // An earlier attempt may have sent it (crash, rebalance): a receipt check decides,
+            // and without one the account's policy.
+            const auto policy = it->acct->cfg->on_unknown;
+            if (policy == config::unknown_policy::resend) {
+              it->out.policy = "resend";
+              to_batcher(it);
+              break;
+            }
+            decision d{it,
+                       policy == config::unknown_policy::assume_sent ? model::status::sent : model::status::unknown,
+                       ledger::settle_op::unknown,
+                       "ambiguous",
+                       "an earlier attempt may have sent it (ledger record: " + a.state + "); " +
+                           std::string(config::to_string(it->acct->cfg->gateway)) +
+                           " has no receipt query, so the account's policy decides",
+                       "",
+                       "",
+                       std::string(config::to_string(policy))};
+            settle(d);
+            break;
+          }
+        }
+      }
+      co_return;
+    }
+    ++stats.redis_errors;
+    log::warn("ledger reserve failed, retrying", {{"error", answers.message()},
+                                                  {"events", static_cast<std::int64_t>(batch.size())},
+                                                  {"retry_ms", static_cast<std::int64_t>(backoff.count())}});
+    if (is_stopping) co_return;  // left unsettled: redelivered after the restart
+    co_await sleep_for(backoff);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(cfg.redis.reconnect_backoff_max_ms));
+  }
+}
+
+void worker::impl::to_batcher(item* it) {
+  std::string route = it->ev.account;
+  route.push_back('\x1f');
+  route += it->acct->gw->route_key(it->ev);
+  if (auto full = batches.add(route, it->acct->max_batch, it, mono_ms())) dispatch(std::move(*full));
+  arm_linger();
+}
+
+void worker::impl::arm_linger() {
+  if (is_linger_armed) return;
+  auto due = batches.next_due_ms();
+  if (!due) return;
+  is_linger_armed = true;
+  linger_timer.expires_after(std::chrono::milliseconds(std::max<std::int64_t>(0, *due - mono_ms())));
+  linger_timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    self->is_linger_armed = false;
+    if (ec) return;
+    for (auto& b : self->batches.take_due(mono_ms())) self->dispatch(std::move(b));
+    self->arm_linger();
+  });
+}
+
+}  // namespace herald::pipeline

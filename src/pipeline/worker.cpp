@@ -1,0 +1,99 @@
+#include "herald/pipeline/worker.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "herald/util/log.hpp"
+#include "herald/util/time.hpp"
+#include "worker_impl.hpp"
+
+namespace herald::pipeline {
+
+std::int64_t mono_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+boost::asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
+  boost::asio::steady_timer t(co_await boost::asio::this_coro::executor, d);
+  co_await t.async_wait(boost::asio::use_awaitable);
+}
+
+worker::impl::impl(boost::asio::io_context& io_, const config::herald_config& cfg_, worker::options opts_)
+    : io(io_),
+      cfg(cfg_),
+      opts(std::move(opts_)),
+      batches(cfg_.batch.linger_ms),
+      linger_timer(io_),
+      stop_timer(io_),
+      report_timer(io_) {
+  if (!opts.now_ms) opts.now_ms = [] { return time::unix_ms(); };
+  for (const auto& [name, acct] : cfg.accounts) {
+    auto rt = std::make_unique<account_runtime>();
+    rt->cfg = &acct;
+    rt->gw = gateway::make_gateway(acct);
+    rt->max_batch = std::max<std::size_t>(1, std::min<std::size_t>(acct.max_batch, rt->gw->caps().max_batch));
+    accounts.emplace(name, std::move(rt));
+  }
+}
+
+worker::worker(boost::asio::io_context& io, const config::herald_config& cfg, options opts)
+    : impl_(std::make_shared<impl>(io, cfg, std::move(opts))) {
+  auto& s = *impl_;
+  auto ex = io.get_executor();
+  s.redis = std::make_unique<redis::client>(ex, s.cfg.redis);
+  s.ledger = std::make_unique<ledger::store>(*s.redis, s.cfg.ledger.retention_hours);
+  s.http = std::make_unique<http::client_pool>(ex, s.cfg.http);
+  s.producer = std::make_unique<kafka::producer>(ex, s.cfg.kafka);
+  s.producer->on_reports_drained([p = impl_.get()] {
+    p->store_offsets();
+    p->apply_flow_control();
+  });
+  kafka::consumer::handlers h;
+  h.on_message = [p = impl_.get()](const kafka::message_view& m) { p->on_message(m); };
+  h.on_assigned = [p = impl_.get()](std::span<const kafka::topic_partition> tps) { p->on_assigned(tps); };
+  h.on_revoked = [p = impl_.get()](std::span<const kafka::topic_partition> tps) { p->on_revoked(tps); };
+  s.consumer = std::make_unique<kafka::consumer>(ex, s.cfg.kafka, std::move(h));
+  s.redis->on_connection_change([p = impl_.get()](bool is_up) {
+    p->is_redis_up = is_up;
+    // While Redis is unreachable nothing can be reserved, so nothing is sent: stop fetching too.
+    p->apply_flow_control();
+  });
+}
+
+worker::~worker() = default;
+
+void worker::start() {
+  auto& s = *impl_;
+  s.redis->start();
+  s.consumer->start();
+  log::info("herald started", {{"topics", static_cast<std::int64_t>(s.cfg.kafka.topics.size())},
+                               {"accounts", static_cast<std::int64_t>(s.accounts.size())}});
+}
+
+void worker::stop(std::chrono::milliseconds drain_timeout, std::function<void(int)> done) {
+  auto& s = *impl_;
+  if (s.is_stopping) return;
+  s.is_stopping = true;
+  s.on_stopped = std::move(done);
+  log::info("herald stopping", {{"in_flight", static_cast<std::int64_t>(s.total_in_flight)}});
+  s.apply_flow_control();
+  for (auto& b : s.batches.take_all()) s.dispatch(std::move(b));
+  if (s.total_in_flight == 0) {
+    s.finish_stop();
+    return;
+  }
+  s.stop_timer.expires_after(drain_timeout);
+  s.stop_timer.async_wait([p = impl_](const boost::system::error_code& ec) {
+    if (ec) return;
+    log::warn("herald stop: drain timeout, leaving unsettled events for redelivery",
+              {{"in_flight", static_cast<std::int64_t>(p->total_in_flight)}});
+    p->finish_stop();
+  });
+}
+
+const counters& worker::stats() const { return impl_->stats; }
+
+}  // namespace herald::pipeline
