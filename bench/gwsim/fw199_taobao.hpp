@@ -1,0 +1,57 @@
+// POST /jst/sms/oaid/send — the fw199 Taobao OAID batch endpoint, as a pure function of the
+// request body, the configuration, the store and the clock.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "rng.hpp"
+#include "store.hpp"
+
+namespace gwsim {
+
+using SecretTable = std::map<std::string, std::string, std::less<>>;  // appid -> secret
+
+struct SendConfig {
+  const SecretTable* secrets = nullptr;
+  std::uint32_t daily_limit = 10;      // acceptances per number and template per day; 0 = none
+  std::int64_t max_clock_skew = 600;   // seconds between `timestamp` and the sim's clock
+  std::size_t max_items = 100;         // request_data elements per call
+};
+
+// Call-level codes (HTTP 200 with this in "code").
+namespace code {
+inline constexpr int ok = 0;
+inline constexpr int invalid_appid = 40001;
+inline constexpr int bad_parameter = 40002;  // missing field, bad timestamp, malformed body
+inline constexpr int invalid_sign = 40003;
+inline constexpr int bad_request_data = 40004;
+}  // namespace code
+
+// Item-level messages (item "code": 1).
+namespace item_message {
+inline constexpr std::string_view illegal_parameter = "Remote service error,非法参数: ";
+inline constexpr std::string_view template_not_found = "Remote service error,模板不存在";
+inline constexpr std::string_view daily_limit =
+    "Remote service error,请求失败,当前号码的短信发送次数超过当天限制。";
+}  // namespace item_message
+
+struct SendOutcome {
+  std::string body;  // the JSON answer
+  int code = 0;      // its top-level "code"
+  std::size_t items_accepted = 0;
+  std::size_t items_rejected = 0;
+};
+
+// Validates and processes one call. Accepted items are recorded in `store`; call and item
+// rejections and max_batch_seen are counted in store.counters() (`requests` is not: the
+// caller counts calls, faulted ones included). `content_type` is the request's Content-Type
+// header (parameters such as "; charset=utf-8" are allowed).
+SendOutcome handle_oaid_send(std::string_view content_type, std::string_view body,
+                             const SendConfig& config, Store& store, std::int64_t now_unix,
+                             Rng& ids);
+
+}  // namespace gwsim

@@ -1,0 +1,78 @@
+// Request routing, fault injection and the /_sim admin endpoints, independent of the network
+// (server.cpp turns a Reply into bytes on the wire).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "fw199_taobao.hpp"
+#include "rng.hpp"
+#include "store.hpp"
+
+namespace gwsim {
+
+struct FaultSettings {
+  double p_5xx = 0;          // answer 503, accept nothing
+  double p_reset = 0;        // close the connection (RST) without answering, accept nothing
+  double p_slow = 0;         // answer `slow_ms` later (processed normally)
+  double p_drop_answer = 0;  // process and record, then never answer
+  std::uint32_t slow_ms = 1000;
+  std::uint32_t latency_ms = 0;  // added before every send answer
+};
+
+struct SimConfig {
+  SecretTable secrets;
+  std::uint32_t daily_limit = 10;
+  FaultSettings faults;
+  std::uint64_t seed = 1;
+};
+
+enum class Action {
+  respond,  // write `status` + `body` after `delay`
+  reset,    // abort the TCP connection, no answer
+  drop,     // never answer; keep the connection open until the peer closes it
+};
+
+struct Reply {
+  Action action = Action::respond;
+  unsigned status = 200;
+  std::string body;  // JSON
+  std::chrono::milliseconds delay{0};
+};
+
+inline constexpr std::string_view send_path = "/jst/sms/oaid/send";
+
+class Simulator {
+ public:
+  explicit Simulator(SimConfig config);
+  Simulator(const Simulator&) = delete;
+  Simulator& operator=(const Simulator&) = delete;
+
+  // One HTTP request. `target` may carry a query string (ignored).
+  Reply handle(std::string_view method, std::string_view target, std::string_view content_type,
+               std::string_view body, std::int64_t now_unix);
+
+  Store& store() { return store_; }
+  const FaultSettings& faults() const { return faults_; }
+  std::uint32_t daily_limit() const { return send_config_.daily_limit; }
+
+  // The current fault settings as the JSON that POST /_sim/faults accepts.
+  std::string settings_json() const;
+  // Applies a POST /_sim/faults body (all-or-nothing). Returns an error message on failure.
+  std::optional<std::string> apply_settings(std::string_view json);
+
+ private:
+  Reply handle_send(std::string_view content_type, std::string_view body, std::int64_t now_unix);
+
+  SecretTable secrets_;
+  SendConfig send_config_;
+  FaultSettings faults_;
+  Store store_;
+  Rng fault_rng_;
+  Rng id_rng_;
+};
+
+}  // namespace gwsim

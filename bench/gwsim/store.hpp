@@ -1,0 +1,99 @@
+// In-memory record of accepted items, the per-number daily limit and the /_sim/stats counters.
+// Single-threaded (the simulator runs one io_context thread).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace gwsim {
+
+struct ItemKey {
+  std::string_view appid;
+  std::string_view seller;  // tb_seller_nick
+  std::string_view order_id;
+  std::string_view template_code;
+  std::string_view oaid;
+};
+
+// Reasons used as keys of items_rejected / calls_rejected in /_sim/stats.
+namespace reason {
+inline constexpr std::string_view invalid_appid = "invalid_appid";
+inline constexpr std::string_view missing_field = "missing_field";
+inline constexpr std::string_view bad_form = "bad_form";
+inline constexpr std::string_view bad_timestamp = "bad_timestamp";
+inline constexpr std::string_view invalid_sign = "invalid_sign";
+inline constexpr std::string_view bad_request_data = "bad_request_data";
+inline constexpr std::string_view invalid_item = "invalid_item";  // missing/ill-typed item field
+inline constexpr std::string_view template_not_found = "template_not_found";
+inline constexpr std::string_view daily_limit = "daily_limit";
+}  // namespace reason
+
+struct Counters {
+  std::uint64_t requests = 0;  // POST /jst/sms/oaid/send received, faulted ones included
+  std::uint64_t items_accepted = 0;
+  std::map<std::string, std::uint64_t, std::less<>> items_rejected;
+  std::map<std::string, std::uint64_t, std::less<>> calls_rejected;
+  std::uint64_t fault_5xx = 0;
+  std::uint64_t fault_reset = 0;
+  std::uint64_t fault_drop_answer = 0;
+  std::uint64_t fault_slow = 0;
+  std::uint64_t max_batch_seen = 0;  // largest request_data array parsed (even if rejected)
+
+  void reject_item(std::string_view why) { bump(items_rejected, why); }
+  void reject_call(std::string_view why) { bump(calls_rejected, why); }
+
+ private:
+  static void bump(std::map<std::string, std::uint64_t, std::less<>>& m, std::string_view k);
+};
+
+// The calendar day (UTC+8, as the gateway counts it) containing Unix time `unix_seconds`.
+std::int64_t china_day(std::int64_t unix_seconds);
+
+class Store {
+ public:
+  // Accepts the item unless its number already reached `daily_limit` acceptances on `day`
+  // (0 = no limit). The limit counts per (appid, seller, template_code, oaid) and day.
+  // Returns false, recording nothing, when the limit is reached.
+  bool try_accept(const ItemKey& item, std::int64_t day, std::uint32_t daily_limit);
+
+  // How many times exactly this (appid, seller, order_id, template_code, oaid) was accepted.
+  std::uint32_t accepted_count(const ItemKey& item) const;
+
+  std::uint64_t accepted_unique() const { return records_.size(); }
+  std::uint64_t duplicates() const { return duplicates_; }
+
+  Counters& counters() { return counters_; }
+  const Counters& counters() const { return counters_; }
+
+  // Forgets every record, the daily counts and all counters.
+  void reset();
+
+  // The /_sim/stats document.
+  std::string stats_json() const;
+  // The /_sim/accepted document: records in first-acceptance order.
+  std::string accepted_json() const;
+
+ private:
+  struct Record {
+    std::string key;  // appid|seller|order_id|template_code|oaid
+    std::uint32_t len[4];  // lengths of appid, seller, order_id, template_code within key
+    std::uint32_t count;
+  };
+
+  static std::string make_key(const ItemKey& item);
+  static std::uint64_t daily_key(const ItemKey& item);
+
+  std::deque<Record> records_;  // deque: elements never move, so the index may point into it
+  std::unordered_map<std::string_view, Record*> index_;
+  std::uint64_t duplicates_ = 0;
+  std::int64_t daily_day_ = 0;
+  std::unordered_map<std::uint64_t, std::uint32_t> daily_;  // hashed number key -> count today
+  Counters counters_;
+};
+
+}  // namespace gwsim
