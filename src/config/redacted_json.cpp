@@ -1,0 +1,180 @@
+// `herald check-config`: the effective configuration, in the file's own shape, secrets hidden.
+#include <rapidjson/prettywriter.h>
+#include <rapidjson/stringbuffer.h>
+
+#include <array>
+#include <cstdio>
+
+#include "herald/config/load.hpp"
+
+namespace herald::config {
+namespace {
+
+using writer_type = rapidjson::PrettyWriter<rapidjson::StringBuffer>;
+
+constexpr std::string_view redacted = "***";
+
+// librdkafka properties that hold secrets (sasl.password, ssl.key.password, sasl.oauthbearer.client.secret,
+// ssl.key.pem, sasl.jaas.config, ...). Matching by fragment errs on the side of hiding.
+bool is_secret_property(std::string_view name) {
+  constexpr std::array<std::string_view, 6> fragments{"password", "secret", "key.pem", "jaas", "oauthbearer.config",
+                                                      "token"};
+  for (auto f : fragments)
+    if (name.find(f) != std::string_view::npos) return true;
+  return false;
+}
+
+class json_out {
+ public:
+  explicit json_out(writer_type& w) : w_(w) {}
+  void key(std::string_view k) { w_.Key(k.data(), static_cast<rapidjson::SizeType>(k.size())); }
+  void string(std::string_view k, std::string_view v) {
+    key(k);
+    w_.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+  }
+  void secret(std::string_view k, std::string_view v) { string(k, v.empty() ? std::string_view{} : redacted); }
+  void number(std::string_view k, std::int64_t v) {
+    key(k);
+    w_.Int64(v);
+  }
+  void boolean(std::string_view k, bool v) {
+    key(k);
+    w_.Bool(v);
+  }
+  void begin(std::string_view k) {
+    key(k);
+    w_.StartObject();
+  }
+  void end() { w_.EndObject(); }
+  void properties(std::string_view k, const std::map<std::string, std::string>& props) {
+    begin(k);
+    for (const auto& [name, value] : props) is_secret_property(name) ? secret(name, value) : string(name, value);
+    end();
+  }
+  void limits(std::string_view k, const daily_limits& l) {
+    begin(k);
+    number("transactional", l.transactional);
+    number("marketing", l.marketing);
+    end();
+  }
+ private:
+  writer_type& w_;
+};
+
+std::string format_offset(int minutes) {
+  char sign = minutes < 0 ? '-' : '+';
+  int m = minutes < 0 ? -minutes : minutes;
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%c%02d:%02d", sign, m / 60, m % 60);
+  return buf;
+}
+
+void write_account(json_out& o, std::string_view name, const account_config& a) {
+  o.begin(name);
+  o.string("gateway", to_string(a.gateway));
+  o.string("endpoint", a.endpoint.url);
+  o.boolean("allow_plain_http", a.allow_plain_http);
+  switch (a.gateway) {
+    case gateway_kind::fw199_taobao:
+    case gateway_kind::fw199_douyin:
+      o.string("app_id", a.app_id);
+      o.secret("app_secret", a.app_secret);
+      o.string("seller_nick", a.seller_nick);
+      break;
+    case gateway_kind::top_oaid:
+      o.string("app_key", a.app_id);
+      o.secret("app_secret", a.app_secret);
+      o.secret("session", a.session);
+      o.string("sign_method", a.sign_method);
+      break;
+    case gateway_kind::aliyun_sms:
+    case gateway_kind::aliyun_card:
+      o.string("access_key_id", a.app_id);
+      o.secret("access_key_secret", a.app_secret);
+      o.string("region_id", a.region_id);
+      break;
+  }
+  if (a.daily_limit) o.limits("daily_limit", *a.daily_limit);
+  o.number("max_batch", a.max_batch);
+  o.string("on_unknown", to_string(a.on_unknown));
+  o.end();
+}
+
+}  // namespace
+
+std::string to_redacted_json(const herald_config& cfg) {
+  rapidjson::StringBuffer buffer;
+  writer_type writer(buffer);
+  writer.SetIndent(' ', 2);
+  json_out o(writer);
+  writer.StartObject();
+
+  const kafka_config& k = cfg.kafka;
+  o.begin("kafka");
+  o.string("brokers", k.brokers);
+  o.string("group_id", k.group_id);
+  o.string("client_id", k.client_id);
+  o.key("topics");
+  writer.StartArray();
+  for (const auto& t : k.topics) writer.String(t.data(), static_cast<rapidjson::SizeType>(t.size()));
+  writer.EndArray();
+  o.string("results_topic", k.results_topic);
+  o.string("dlq_topic", k.dlq_topic);
+  o.number("session_timeout_ms", k.session_timeout_ms);
+  o.number("max_in_flight", k.max_in_flight);
+  o.number("max_in_flight_per_partition", k.max_in_flight_per_partition);
+  o.number("commit_interval_ms", k.commit_interval_ms);
+  o.properties("consumer_properties", k.consumer_properties);
+  o.properties("producer_properties", k.producer_properties);
+  o.end();
+
+  const redis_config& r = cfg.redis;
+  o.begin("redis");
+  o.string("host", r.host);
+  o.number("port", r.port);
+  o.string("username", r.username);
+  o.secret("password", r.password);
+  o.number("db", r.db);
+  o.string("key_prefix", r.key_prefix);
+  o.number("connect_timeout_ms", r.connect_timeout_ms);
+  o.number("command_timeout_ms", r.command_timeout_ms);
+  o.number("reconnect_backoff_min_ms", r.reconnect_backoff_min_ms);
+  o.number("reconnect_backoff_max_ms", r.reconnect_backoff_max_ms);
+  o.end();
+
+  o.begin("ledger");
+  o.number("retention_hours", cfg.ledger.retention_hours);
+  o.string("quota_utc_offset", format_offset(cfg.ledger.quota_utc_offset_minutes));
+  o.end();
+
+  o.begin("quota");
+  o.limits("daily_limit", cfg.quota.daily_limit);
+  o.end();
+
+  o.begin("batch");
+  o.number("linger_ms", cfg.batch.linger_ms);
+  o.number("guard_batch_max", cfg.batch.guard_batch_max);
+  o.end();
+
+  const http_config& h = cfg.http;
+  o.begin("http");
+  o.string("ca_file", h.ca_file);
+  o.boolean("verify_peer", h.verify_peer);
+  o.number("connect_timeout_ms", h.connect_timeout_ms);
+  o.number("request_timeout_ms", h.request_timeout_ms);
+  o.number("max_connections_per_endpoint", h.max_connections_per_endpoint);
+  o.end();
+
+  o.begin("log");
+  o.string("level", cfg.log.level);
+  o.end();
+
+  o.begin("accounts");
+  for (const auto& [name, account] : cfg.accounts) write_account(o, name, account);
+  o.end();
+
+  writer.EndObject();
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+}  // namespace herald::config

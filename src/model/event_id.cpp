@@ -1,0 +1,54 @@
+// The derived idempotency key and the recipient kinds' names (docs/events.md).
+#include "herald/model/event.hpp"
+#include "herald/util/crypto.hpp"
+
+namespace herald::model {
+
+std::string_view to_string(recipient_kind k) {
+  switch (k) {
+    case recipient_kind::oaid: return "oaid";
+    case recipient_kind::post_tel: return "post_tel";
+    case recipient_kind::phone: return "phone";
+  }
+  return "?";
+}
+
+std::optional<recipient_kind> parse_recipient_kind(std::string_view key) {
+  if (key == "oaid") return recipient_kind::oaid;
+  if (key == "post_tel") return recipient_kind::post_tel;
+  if (key == "phone") return recipient_kind::phone;
+  return std::nullopt;
+}
+
+recipient_kind recipient_kind_for(config::gateway_kind gateway) {
+  switch (gateway) {
+    case config::gateway_kind::fw199_taobao:
+    case config::gateway_kind::top_oaid: return recipient_kind::oaid;
+    case config::gateway_kind::fw199_douyin: return recipient_kind::post_tel;
+    case config::gateway_kind::aliyun_sms:
+    case config::gateway_kind::aliyun_card: return recipient_kind::phone;
+  }
+  return recipient_kind::oaid;
+}
+
+// "d:" + hex of the first 16 bytes of SHA-256 over account, order_id, template_code, recipient
+// kind and recipient value joined by 0x1f (unit separator, which none of them may contain:
+// decode_event rejects control characters). Not over params or sign_name: the same template to
+// the same person about the same order is the same notification, even if an amount was edited.
+// Changing this rule changes every derived key: a replay across the change would resend.
+std::string derive_event_id(const event& e) {
+  thread_local std::string input;
+  input.clear();
+  for (std::string_view part : {std::string_view(e.account), std::string_view(e.order_id),
+                                std::string_view(e.template_code), to_string(e.to.kind)}) {
+    input.append(part);
+    input.push_back('\x1f');
+  }
+  input.append(e.to.value);
+  auto digest = crypto::sha256(input);
+  std::string id = "d:";
+  id += crypto::to_hex(std::string_view(reinterpret_cast<const char*>(digest.data()), 16));
+  return id;
+}
+
+}  // namespace herald::model

@@ -1,0 +1,63 @@
+#include <doctest/doctest.h>
+
+#include <rapidjson/document.h>
+
+#include "config_test_support.hpp"
+
+using namespace herald::config;
+using namespace herald::config::test;
+
+namespace {
+
+const char* const all_kinds = R"({
+  "redis": {"password": "redis-pw-1"},
+  "kafka": {"consumer_properties": {"sasl.password": "sasl-pw-2", "sasl.username": "user"},
+            "producer_properties": {"ssl.key.password": "ssl-pw-3"}},
+  "ledger": {"quota_utc_offset": "-05:30"},
+  "accounts": {
+    "fw": {"gateway": "fw199_douyin", "endpoint": "https://gw.example.com/gateway/dd/sms/send",
+           "app_id": "fw-id", "app_secret": "fw-secret-4", "seller_nick": "nick", "daily_limit": {"marketing": 0}},
+    "top": {"gateway": "top_oaid", "endpoint": "https://eco.taobao.com/router/rest",
+            "app_key": "top-key", "app_secret": "top-secret-5", "session": "top-session-6"},
+    "ali": {"gateway": "aliyun_card", "endpoint": "https://dysmsapi.aliyuncs.com/", "access_key_id": "ali-id",
+            "access_key_secret": "ali-secret-7", "region_id": "cn-shanghai", "on_unknown": "assume_sent"}
+  }
+})";
+
+}  // namespace
+
+TEST_CASE("the redacted config hides every secret and shows everything else") {
+  herald_config cfg = parse_config(all_kinds, fake_env{}.function());
+  std::string json = to_redacted_json(cfg);
+  for (const char* secret : {"redis-pw-1", "sasl-pw-2", "ssl-pw-3", "fw-secret-4", "top-secret-5", "top-session-6",
+                             "ali-secret-7"})
+    CHECK_MESSAGE(json.find(secret) == std::string::npos, secret);
+  for (const char* shown : {"fw-id", "top-key", "ali-id", "nick", "cn-shanghai", "assume_sent", "\"user\"", "-05:30"})
+    CHECK_MESSAGE(json.find(shown) != std::string::npos, shown);
+
+  rapidjson::Document doc;
+  doc.Parse(json.c_str());
+  REQUIRE_FALSE(doc.HasParseError());
+  CHECK(std::string(doc["redis"]["password"].GetString()) == "***");
+  CHECK(std::string(doc["accounts"]["top"]["session"].GetString()) == "***");
+  CHECK(std::string(doc["accounts"]["ali"]["access_key_secret"].GetString()) == "***");
+  CHECK(std::string(doc["kafka"]["consumer_properties"]["sasl.password"].GetString()) == "***");
+  CHECK(doc["accounts"]["fw"]["daily_limit"]["transactional"].GetInt() == 20);  // filled in from quota
+  CHECK_FALSE(doc["accounts"]["top"].HasMember("daily_limit"));
+}
+
+TEST_CASE("an empty secret is shown as empty, so that a missing password is visible") {
+  herald_config cfg = parse_config(minimal_config(), fake_env{}.function());
+  rapidjson::Document doc;
+  doc.Parse(to_redacted_json(cfg).c_str());
+  CHECK(std::string(doc["redis"]["password"].GetString()).empty());
+}
+
+TEST_CASE("the redacted config is itself a valid config with the same effective values") {
+  herald_config cfg = parse_config(all_kinds, fake_env{}.function());
+  herald_config again = parse_config(to_redacted_json(cfg), fake_env{}.function());
+  CHECK(to_redacted_json(again) == to_redacted_json(cfg));
+  CHECK(again.ledger.quota_utc_offset_minutes == -330);
+  CHECK(again.accounts.at("top").app_id == "top-key");
+  CHECK(again.accounts.at("fw").daily_limit->marketing == 0);
+}
