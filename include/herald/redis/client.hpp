@@ -1,0 +1,77 @@
+#pragma once
+// The asynchronous Redis client: one TCP connection driven by Asio coroutines on the caller's
+// (single-threaded) executor, hiredis used only to format commands and parse replies.
+//
+// - Pipelining: exec() sends all its commands in one write and resolves with one reply per
+//   command. Concurrent exec() calls share the connection: requests queue FIFO, writes coalesce,
+//   replies are matched in order (Redis answers in order on one connection).
+// - Deadlines: connect + handshake within connect_timeout_ms; every exec() within
+//   command_timeout_ms, else the connection is closed (so a late reply can never be matched to
+//   the wrong request), every pending request fails, and the client reconnects.
+// - Reconnection: start() connects in the background and reconnects forever with exponential
+//   backoff and jitter until stop(). exec() fails at once while not connected; callers that must
+//   not lose work pause on on_connection_change(false) and resume on true.
+//
+// An error reply from Redis (e.g. WRONGTYPE) is a successful exec(): it is one of the replies.
+// exec() fails only when no trustworthy answer exists (not connected, connection lost, timeout).
+//
+// Not thread-safe: use it from the executor's one thread. The client may be destroyed while
+// operations are pending; they then fail.
+//
+// GCC 12 cannot compile a braced list inside a co_await expression ("array used as
+// initializer"): build the commands in a statement of their own, then
+// `co_await c.exec(std::move(commands))`.
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include "herald/config/config.hpp"
+#include "herald/redis/command.hpp"
+#include "herald/redis/reply.hpp"
+#include "herald/redis/script.hpp"
+#include "herald/util/result.hpp"
+
+namespace herald::redis {
+
+class client {
+ public:
+  client(boost::asio::any_io_executor executor, config::redis_config cfg);
+  ~client();  // stops; on_connection_change callbacks do not fire from the destructor
+  client(const client&) = delete;
+  client& operator=(const client&) = delete;
+
+  // Connects in the background: connect, AUTH (username + password, or password alone), SELECT
+  // when db != 0, PING. Call once.
+  void start();
+  // Closes the connection, fails pending requests, stops reconnecting. Fires the callback with
+  // false if the client was connected.
+  void stop();
+
+  bool is_connected() const noexcept;
+
+  // Called on each change: true once the handshake succeeded, false when a working connection is
+  // lost (not on failed attempts while already down). The client starts disconnected. The
+  // callback runs on the executor, inside the client: it may call exec() via co_spawn and stop(),
+  // but must not throw or destroy the client.
+  void on_connection_change(std::function<void(bool is_connected)> callback);
+
+  // Sends `commands` in one write; the result holds one reply per command, in order. Empty
+  // `commands`: an empty result without touching the network.
+  boost::asio::awaitable<result<std::vector<reply>>> exec(std::vector<command> commands);
+
+  // EVALSHA; on a NOSCRIPT error reply, EVAL (which sends the text and caches it) once.
+  // `s`, `keys` and `args` must stay alive until the returned awaitable completes.
+  boost::asio::awaitable<result<reply>> eval(const script& s, std::span<const std::string> keys,
+                                             std::span<const std::string> args);
+
+ private:
+  class impl;
+  std::shared_ptr<impl> impl_;  // shared with running coroutines, which may outlive the client
+};
+
+}  // namespace herald::redis

@@ -1,0 +1,400 @@
+#include "support/e2e_harness.hpp"
+
+#include <fcntl.h>
+#include <hiredis/hiredis.h>
+#include <librdkafka/rdkafka.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "herald/config/load.hpp"
+#include "herald/http/client_pool.hpp"
+#include "support/test_certificates.hpp"
+
+extern char** environ;
+
+namespace herald::test {
+namespace fs = std::filesystem;
+
+std::string env_or(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? v : fallback;
+}
+std::string kafka_brokers() { return env_or("HERALD_KAFKA_BROKERS", "127.0.0.1:19092"); }
+std::string redis_host() { return env_or("HERALD_REDIS_HOST", "127.0.0.1"); }
+int redis_port() { return std::stoi(env_or("HERALD_REDIS_PORT", "16379")); }
+
+std::string unique_name(const std::string& prefix) {
+  static std::atomic<int> counter{0};
+  return prefix + "-" + std::to_string(::getpid()) + "-" + std::to_string(++counter) + "-" +
+         std::to_string(std::chrono::system_clock::now().time_since_epoch().count() % 1000000000);
+}
+
+static fs::path work_dir() {
+  static fs::path dir = [] {
+    fs::path d = fs::temp_directory_path() / unique_name("herald-it");
+    fs::create_directories(d);
+    return d;
+  }();
+  return dir;
+}
+
+// --- Kafka ----------------------------------------------------------------------------------
+
+namespace {
+rd_kafka_t* make_client(rd_kafka_type_t type, std::vector<std::pair<std::string, std::string>> props) {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  char err[512];
+  props.insert(props.begin(), {"bootstrap.servers", kafka_brokers()});
+  for (auto& [k, v] : props)
+    if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK)
+      throw std::runtime_error("kafka conf " + k + ": " + err);
+  rd_kafka_t* rk = rd_kafka_new(type, conf, err, sizeof err);
+  if (!rk) throw std::runtime_error(std::string("rd_kafka_new: ") + err);
+  return rk;
+}
+}  // namespace
+
+void create_topic(const std::string& topic, int partitions) {
+  rd_kafka_t* rk = make_client(RD_KAFKA_PRODUCER, {});
+  char err[512];
+  rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(topic.c_str(), partitions, 1, err, sizeof err);
+  rd_kafka_queue_t* q = rd_kafka_queue_new(rk);
+  rd_kafka_CreateTopics(rk, &nt, 1, nullptr, q);
+  rd_kafka_event_t* ev = rd_kafka_queue_poll(q, 30000);
+  std::string failure;
+  if (!ev) failure = "timeout";
+  else if (rd_kafka_event_error(ev)) failure = rd_kafka_event_error_string(ev);
+  else {
+    size_t n = 0;
+    const rd_kafka_topic_result_t** res = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
+    for (size_t i = 0; i < n; ++i)
+      if (rd_kafka_topic_result_error(res[i]) && rd_kafka_topic_result_error(res[i]) != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
+        failure = rd_kafka_topic_result_error_string(res[i]);
+  }
+  if (ev) rd_kafka_event_destroy(ev);
+  rd_kafka_NewTopic_destroy(nt);
+  rd_kafka_queue_destroy(q);
+  rd_kafka_destroy(rk);
+  if (!failure.empty()) throw std::runtime_error("create topic " + topic + ": " + failure);
+}
+
+std::vector<std::pair<std::int32_t, std::int64_t>> produce(const std::string& topic,
+                                                           const std::vector<std::string>& values,
+                                                           std::optional<std::int32_t> partition) {
+  struct report {
+    std::int32_t partition = -1;
+    std::int64_t offset = -1;
+    rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+  };
+  std::vector<report> reports(values.size());
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  char err[512];
+  rd_kafka_conf_set(conf, "bootstrap.servers", kafka_brokers().c_str(), err, sizeof err);
+  rd_kafka_conf_set(conf, "linger.ms", "5", err, sizeof err);
+  rd_kafka_conf_set_dr_msg_cb(conf, [](rd_kafka_t*, const rd_kafka_message_t* m, void*) {
+    auto* r = static_cast<report*>(m->_private);
+    r->partition = m->partition;
+    r->offset = m->offset;
+    r->err = m->err;
+  });
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+  if (!rk) throw std::runtime_error(std::string("producer: ") + err);
+  const std::int32_t target_partition = partition ? *partition : RD_KAFKA_PARTITION_UA;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    const std::string key = "k" + std::to_string(i);
+    for (;;) {
+      auto e = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic.c_str()),
+                                 RD_KAFKA_V_PARTITION(target_partition),
+                                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                 RD_KAFKA_V_KEY(key.data(), key.size()),
+                                 RD_KAFKA_V_VALUE(const_cast<char*>(values[i].data()), values[i].size()),
+                                 RD_KAFKA_V_OPAQUE(&reports[i]), RD_KAFKA_V_END);
+      if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+        rd_kafka_poll(rk, 50);
+        continue;
+      }
+      if (e) throw std::runtime_error(std::string("produce: ") + rd_kafka_err2str(e));
+      break;
+    }
+  }
+  rd_kafka_flush(rk, 30000);
+  rd_kafka_destroy(rk);
+  std::vector<std::pair<std::int32_t, std::int64_t>> out;
+  for (const auto& r : reports) {
+    if (r.err || r.offset < 0) throw std::runtime_error("produce: a message was not delivered");
+    out.emplace_back(r.partition, r.offset);
+  }
+  return out;
+}
+
+std::vector<kafka_record> consume(const std::string& topic, std::size_t count, std::chrono::milliseconds timeout,
+                                  std::chrono::milliseconds settle) {
+  rd_kafka_t* rk = make_client(RD_KAFKA_CONSUMER, {{"group.id", unique_name("reader")},
+                                                   {"auto.offset.reset", "earliest"},
+                                                   {"enable.auto.commit", "false"}});
+  rd_kafka_poll_set_consumer(rk);
+  auto* subs = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(subs, topic.c_str(), RD_KAFKA_PARTITION_UA);
+  rd_kafka_subscribe(rk, subs);
+  rd_kafka_topic_partition_list_destroy(subs);
+  std::vector<kafka_record> out;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::optional<std::chrono::steady_clock::time_point> settle_until;
+  for (;;) {
+    auto now = std::chrono::steady_clock::now();
+    if (settle_until ? now >= *settle_until : now >= deadline) break;
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 100);
+    if (m && !m->err) {
+      kafka_record r;
+      r.key.assign(static_cast<const char*>(m->key ? m->key : ""), m->key_len);
+      r.value.assign(static_cast<const char*>(m->payload ? m->payload : ""), m->len);
+      r.partition = m->partition;
+      r.offset = m->offset;
+      rd_kafka_headers_t* hdrs = nullptr;
+      if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        const char* name;
+        const void* val;
+        size_t size;
+        for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &val, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i)
+          r.headers[name] = std::string(static_cast<const char*>(val), size);
+      }
+      out.push_back(std::move(r));
+    }
+    if (m) rd_kafka_message_destroy(m);
+    if (!settle_until && out.size() >= count) settle_until = std::chrono::steady_clock::now() + settle;
+  }
+  rd_kafka_consumer_close(rk);
+  rd_kafka_destroy(rk);
+  return out;
+}
+
+// --- Redis ----------------------------------------------------------------------------------
+
+namespace {
+std::string reply_text(const redisReply* r) {
+  switch (r->type) {
+    case REDIS_REPLY_STRING:
+    case REDIS_REPLY_STATUS:
+    case REDIS_REPLY_ERROR: return std::string(r->str, r->len);
+    case REDIS_REPLY_INTEGER: return std::to_string(r->integer);
+    case REDIS_REPLY_NIL: return "(nil)";
+    default: return "(array)";
+  }
+}
+
+redisReply* run_command(redisContext* c, const std::vector<std::string>& args) {
+  std::vector<const char*> argv;
+  std::vector<size_t> lens;
+  for (const auto& a : args) {
+    argv.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  auto* r = static_cast<redisReply*>(redisCommandArgv(c, static_cast<int>(args.size()), argv.data(), lens.data()));
+  if (!r) throw std::runtime_error(std::string("redis: ") + c->errstr);
+  return r;
+}
+
+redisContext* connect_redis() {
+  redisContext* c = redisConnect(redis_host().c_str(), redis_port());
+  if (!c || c->err) throw std::runtime_error("redis is not reachable at " + redis_host() + ":" + std::to_string(redis_port()));
+  return c;
+}
+}  // namespace
+
+std::string redis_command(const std::vector<std::string>& args) {
+  redisContext* c = connect_redis();
+  redisReply* r = run_command(c, args);
+  std::string text = reply_text(r);
+  freeReplyObject(r);
+  redisFree(c);
+  return text;
+}
+
+std::vector<std::string> redis_keys(const std::string& pattern) {
+  redisContext* c = connect_redis();
+  redisReply* r = run_command(c, {"KEYS", pattern});
+  std::vector<std::string> out;
+  for (size_t i = 0; i < r->elements; ++i) out.push_back(reply_text(r->element[i]));
+  freeReplyObject(r);
+  redisFree(c);
+  return out;
+}
+
+// --- Child processes ------------------------------------------------------------------------
+
+child_process::child_process(const std::string& name, std::vector<std::string> argv,
+                             std::map<std::string, std::string> env)
+    : name_(name) {
+  log_path_ = (work_dir() / unique_name(name)).string() + ".log";
+  std::map<std::string, std::string> full_env;
+  for (char** e = environ; *e; ++e) {
+    std::string kv(*e);
+    auto eq = kv.find('=');
+    if (eq != std::string::npos) full_env[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  for (auto& [k, v] : env) full_env[k] = v;
+  std::vector<std::string> env_strings;
+  for (auto& [k, v] : full_env) env_strings.push_back(k + "=" + v);
+  std::vector<char*> envp, args;
+  for (auto& s : env_strings) envp.push_back(s.data());
+  envp.push_back(nullptr);
+  for (auto& s : argv) args.push_back(s.data());
+  args.push_back(nullptr);
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  int rc = posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(rc));
+}
+
+child_process::~child_process() {
+  if (is_running()) {
+    signal(SIGKILL);
+    wait(std::chrono::seconds(10));
+  }
+}
+
+void child_process::signal(int signo) {
+  if (pid_ > 0 && !exit_code_) ::kill(pid_, signo);
+}
+
+bool child_process::is_running() {
+  if (exit_code_ || pid_ <= 0) return false;
+  int st = 0;
+  pid_t r = ::waitpid(pid_, &st, WNOHANG);
+  if (r == pid_) {
+    exit_code_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    return false;
+  }
+  return true;
+}
+
+std::optional<int> child_process::wait(std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (is_running()) {
+    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return exit_code_;
+}
+
+std::string child_process::log_tail(std::size_t bytes) const {
+  std::ifstream in(log_path_, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string all = ss.str();
+  return all.size() > bytes ? all.substr(all.size() - bytes) : all;
+}
+
+// --- The gateway simulator ------------------------------------------------------------------
+
+static void write_file(const fs::path& p, const std::string& text) {
+  std::ofstream out(p, std::ios::binary);
+  out << text;
+}
+
+const tls_files& test_tls() {
+  static tls_files files = [] {
+    test_ca ca("herald-test-ca");
+    auto server = ca.issue_server("127.0.0.1", "IP:127.0.0.1,DNS:localhost");
+    tls_files f{(work_dir() / "ca.pem").string(), (work_dir() / "server.pem").string(),
+                (work_dir() / "server.key").string()};
+    write_file(f.ca_file, ca.ca_pem());
+    write_file(f.cert_file, server.cert_pem);
+    write_file(f.key_file, server.key_pem);
+    return f;
+  }();
+  return files;
+}
+
+gateway_simulator::gateway_simulator(const std::map<std::string, std::string>& app_secrets,
+                                     std::vector<std::string> extra_args) {
+  const auto& tls = test_tls();
+  std::string port_file = (work_dir() / unique_name("gwsim-port")).string();
+  std::vector<std::string> argv{env_or("HERALD_GWSIM_BIN", "herald-gwsim"), "--listen", "127.0.0.1:0",
+                                "--cert", tls.cert_file, "--key", tls.key_file, "--port-file", port_file};
+  for (const auto& [id, secret] : app_secrets) {
+    argv.push_back("--app-secret");
+    argv.push_back(id + "=" + secret);
+  }
+  for (auto& a : extra_args) argv.push_back(std::move(a));
+  process_ = std::make_unique<child_process>("gwsim", argv);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (port_ == 0) {
+    std::ifstream in(port_file);
+    int p = 0;
+    if (in >> p && p > 0) port_ = p;
+    else if (!process_->is_running() || std::chrono::steady_clock::now() > deadline)
+      throw std::runtime_error("herald-gwsim did not start: " + process_->log_tail());
+    else std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+std::string gateway_simulator::url(const std::string& path) const {
+  return "https://127.0.0.1:" + std::to_string(port_) + path;
+}
+
+static std::string admin_call(const std::string& url, const std::string& method, const std::string& body) {
+  boost::asio::io_context io;
+  config::http_config hc;
+  hc.ca_file = test_tls().ca_file;
+  http::client_pool pool(io.get_executor(), hc);
+  auto ep = config::parse_endpoint(url, false);
+  if (!ep) throw std::runtime_error("bad url " + url);
+  http::request req{method, ep->target, body.empty() ? "" : "application/json", body, {}};
+  auto fut = boost::asio::co_spawn(io, pool.send(*ep, std::move(req)), boost::asio::use_future);
+  io.run();
+  http::exchange ex = fut.get();
+  if (ex.fail != http::failure::none) throw std::runtime_error("simulator admin call failed: " + ex.error);
+  return ex.resp.body;
+}
+
+std::string gateway_simulator::get(const std::string& path) { return admin_call(url(path), "GET", ""); }
+std::string gateway_simulator::post(const std::string& path, const std::string& body) {
+  return admin_call(url(path), "POST", body);
+}
+
+// --- Herald ---------------------------------------------------------------------------------
+
+std::string write_config(const std::string& events_topic, const std::string& results_topic,
+                         const std::string& dlq_topic, const std::string& group, const std::string& key_prefix,
+                         const std::string& accounts_json, const std::string& extra_sections) {
+  std::string text = R"({
+  "kafka": {"brokers": ")" + kafka_brokers() + R"(", "group_id": ")" + group + R"(",
+            "topics": [")" + events_topic + R"("], "results_topic": ")" + results_topic + R"(",
+            "dlq_topic": ")" + dlq_topic + R"(", "commit_interval_ms": 200},
+  "redis": {"host": ")" + redis_host() + R"(", "port": )" + std::to_string(redis_port()) + R"(,
+            "key_prefix": ")" + key_prefix + R"("},
+  "http": {"ca_file": ")" + test_tls().ca_file + R"(", "request_timeout_ms": 3000},
+  "batch": {"linger_ms": 20},
+  "log": {"level": "info"},
+)" + extra_sections + R"(
+  "accounts": )" + accounts_json + "\n}\n";
+  fs::path p = work_dir() / (unique_name("herald") + ".json");
+  write_file(p, text);
+  return p.string();
+}
+
+std::unique_ptr<child_process> start_herald(const std::string& config_path, std::map<std::string, std::string> env) {
+  return std::make_unique<child_process>(
+      "herald", std::vector<std::string>{env_or("HERALD_BIN", "herald"), "run", "--config", config_path},
+      std::move(env));
+}
+
+}  // namespace herald::test
