@@ -311,7 +311,7 @@ static void write_file(const fs::path& p, const std::string& text) {
 
 const tls_files& test_tls() {
   static tls_files files = [] {
-    test_ca ca("herald-test-ca");
+    http_test::test_ca ca("herald-test-ca");
     auto server = ca.issue_server("127.0.0.1", "IP:127.0.0.1,DNS:localhost");
     tls_files f{(work_dir() / "ca.pem").string(), (work_dir() / "server.pem").string(),
                 (work_dir() / "server.key").string()};
