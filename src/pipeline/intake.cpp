@@ -1,10 +1,31 @@
 // Intake: consumed messages are tracked in their partition's watermark, decoded, and handed to
 // the guard; partitions are paused while the in-flight bound is reached.
+#include <rapidjson/document.h>
+
 #include "herald/ledger/ledger_keys.hpp"
 #include "herald/util/log.hpp"
 #include "worker_impl.hpp"
 
 namespace herald::pipeline {
+namespace {
+
+// What an invalid event still says about itself (only well-formed string fields), so that its
+// outcome can be traced to an order. Runs on the invalid path only.
+void identify_invalid(std::string_view payload, item& it) {
+  rapidjson::Document d;
+  d.Parse(payload.data(), payload.size());
+  if (!d.IsObject()) return;
+  auto text = [&](const char* name, std::string& out) {
+    auto m = d.FindMember(name);
+    if (m != d.MemberEnd() && m->value.IsString() && m->value.GetStringLength() <= 128)
+      out.assign(m->value.GetString(), m->value.GetStringLength());
+  };
+  text("event_id", it.ev.event_id);
+  text("order_id", it.ev.order_id);
+  text("account", it.ev.account);
+}
+
+}  // namespace
 
 std::shared_ptr<partition_state> worker::impl::find_partition(std::string_view topic, std::int32_t partition) {
   for (auto& p : partitions)
@@ -57,6 +78,7 @@ void worker::impl::on_message(const kafka::message_view& m) {
   if (!decoded) {
     it->raw.assign(m.payload);
     it->key.assign(m.key);
+    identify_invalid(m.payload, *it);
     log::warn("invalid event", {{"topic", m.topic}, {"partition", m.partition}, {"offset", m.offset},
                                 {"error", decoded.message()}});
     settle(it, model::status::invalid, decoded.message());
