@@ -1,0 +1,14 @@
+#pragma once
+// The client's TLS settings, in one place.
+#include <boost/asio/ssl/context.hpp>
+
+#include "herald/config/config.hpp"
+
+namespace herald::http {
+
+// TLS 1.2 or later; peer verification against cfg.ca_file (or the system's trust store) unless
+// cfg.verify_peer is false. Host-name verification and SNI are per connection (client_pool.cpp).
+// Throws std::runtime_error when the CA certificates cannot be loaded.
+boost::asio::ssl::context make_client_tls_context(const config::http_config& cfg);
+
+}  // namespace herald::http
