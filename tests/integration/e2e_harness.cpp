@@ -11,6 +11,7 @@
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_future.hpp>
 #include <cstdlib>
 #include <filesystem>
@@ -258,7 +259,7 @@ child_process::child_process(const std::string& name, std::vector<std::string> a
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 1, log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  int rc = posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), envp.data());
+  int rc = posix_spawnp(&pid_, args[0], &actions, nullptr, args.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(rc));
 }
@@ -374,12 +375,13 @@ std::string gateway_simulator::post(const std::string& path, const std::string& 
 
 std::string write_config(const std::string& events_topic, const std::string& results_topic,
                          const std::string& dlq_topic, const std::string& group, const std::string& key_prefix,
-                         const std::string& accounts_json, const std::string& extra_sections) {
+                         const std::string& accounts_json, const std::string& extra_sections,
+                         int redis_port_value) {
   std::string text = R"({
   "kafka": {"brokers": ")" + kafka_brokers() + R"(", "group_id": ")" + group + R"(",
             "topics": [")" + events_topic + R"("], "results_topic": ")" + results_topic + R"(",
             "dlq_topic": ")" + dlq_topic + R"(", "commit_interval_ms": 200},
-  "redis": {"host": ")" + redis_host() + R"(", "port": )" + std::to_string(redis_port()) + R"(,
+  "redis": {"host": ")" + redis_host() + R"(", "port": )" + std::to_string(redis_port_value ? redis_port_value : redis_port()) + R"(,
             "key_prefix": ")" + key_prefix + R"("},
   "http": {"ca_file": ")" + test_tls().ca_file + R"(", "request_timeout_ms": 3000},
   "batch": {"linger_ms": 20},
@@ -389,6 +391,12 @@ std::string write_config(const std::string& events_topic, const std::string& res
   fs::path p = work_dir() / (unique_name("herald") + ".json");
   write_file(p, text);
   return p.string();
+}
+
+int free_port() {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor a(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  return a.local_endpoint().port();
 }
 
 std::unique_ptr<child_process> start_herald(const std::string& config_path, std::map<std::string, std::string> env) {

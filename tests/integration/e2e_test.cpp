@@ -86,13 +86,13 @@ struct world {
     create_topic(dlq, 1);
   }
 
-  std::string config(unsigned transactional_limit = 10) const {
+  std::string config(unsigned transactional_limit = 10, int redis_port_value = 0) const {
     std::string accounts = R"({"shop-a": {"gateway": "fw199_taobao", "endpoint": ")" +
                            sim.url("/jst/sms/oaid/send") +
                            R"(", "app_id": "app-1", "app_secret": "${TEST_FW199_SECRET}",
       "seller_nick": "seller-a", "daily_limit": {"transactional": )" +
                            std::to_string(transactional_limit) + R"(, "marketing": 3}}})";
-    return write_config(events, results, dlq, group, prefix, accounts);
+    return write_config(events, results, dlq, group, prefix, accounts, "", redis_port_value);
   }
 
   std::unique_ptr<child_process> start(const std::string& cfg) const {
@@ -268,4 +268,23 @@ TEST_CASE("stopping and restarting resumes from committed offsets with no second
   auto stats = w.sim.get("/_sim/stats");
   CHECK(stat(stats, "items_accepted") == 100);
   CHECK(stat(stats, "duplicates") == 0);
+}
+
+TEST_CASE("while Redis is unreachable nothing is sent, and everything goes out once it is back") {
+  world w;
+  const int port = free_port();
+  auto herald = w.start(w.config(10, port));
+  std::vector<std::string> values;
+  for (int i = 0; i < 5; ++i) values.push_back(event_json("rd-" + std::to_string(i), "rdo" + std::to_string(i), "oaid-rd" + std::to_string(i)));
+  produce(w.events, values);
+  // No ledger, no send: nothing may reach the gateway and no outcome may appear.
+  CHECK(consume(w.results, 1, 4s, 0ms).empty());
+  CHECK(stat(w.sim.get("/_sim/stats"), "requests") == 0);
+  CHECK(herald->is_running());
+
+  child_process redis("redis", {"redis-server", "--port", std::to_string(port), "--bind", "127.0.0.1",
+                                "--save", "", "--appendonly", "no"});
+  auto outcomes = await_outcomes(w, 5, *herald);
+  CHECK(count_status(outcomes, "sent") == 5);
+  CHECK(stat(w.sim.get("/_sim/stats"), "items_accepted") == 5);
 }

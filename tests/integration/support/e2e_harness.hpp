@@ -97,7 +97,11 @@ class gateway_simulator {
 // Writes a config to a temp file; `accounts_json` is the body of "accounts".
 std::string write_config(const std::string& events_topic, const std::string& results_topic,
                          const std::string& dlq_topic, const std::string& group, const std::string& key_prefix,
-                         const std::string& accounts_json, const std::string& extra_sections = "");
+                         const std::string& accounts_json, const std::string& extra_sections = "",
+                         int redis_port_value = 0 /* 0: the shared test Redis */);
+
+// A TCP port on 127.0.0.1 that nothing listens on right now.
+int free_port();
 
 std::unique_ptr<child_process> start_herald(const std::string& config_path,
                                             std::map<std::string, std::string> env = {});
