@@ -53,6 +53,22 @@ struct account_config {
   std::optional<daily_limits> daily_limit;  // overrides quota.daily_limit
   std::uint32_t max_batch = 100;            // clamped to the gateway's own maximum
   unknown_policy on_unknown = unknown_policy::report_unknown;
+  // Calls per second to this account's gateway; 0 = the gateway's documented cap
+  // (docs/gateways.md: Alibaba Cloud SendSms/SendBatchSms 5000, SendCardSms 1000; others none).
+  std::uint32_t rate_limit_qps = 0;
+  // Gateway calls in flight at once for this account.
+  std::uint32_t max_concurrent_calls = 16;
+  // Marketing messages only inside this local window (GATEWAYS.md: 08:00-22:00 China time), as
+  // minutes after midnight at quota_utc_offset; start == end means no window.
+  std::uint16_t marketing_window_start_minute = 8 * 60;
+  std::uint16_t marketing_window_end_minute = 22 * 60;
+  // aliyun_sms: send through SendBatchSms (≤100 numbers a call, one BizId and one outcome for
+  // the whole call) instead of one SendSms per event. Off by default: SendSms carries each
+  // event's idempotency key in OutId, which the receipt check matches on.
+  bool use_batch_api = false;
+  // fw199_douyin: the gateway's send-result query (GATEWAYS.md §3, unconfirmed); empty = none,
+  // so the account's on_unknown policy decides ambiguous sends.
+  std::optional<herald::config::endpoint> receipt_endpoint;
 };
 
 struct kafka_config {

@@ -10,11 +10,24 @@
 
 namespace herald::model {
 
-enum class recipient_kind { oaid, post_tel, phone };
+// oaid: Taobao's encrypted buyer id; post_tel: 抖店's encrypted receiver phone (or a plain number);
+// phone: a plain number (Alibaba Cloud); by_order: 抖店 biz_type 1, the buyer of order_id
+// (JSON {"by_order": true}, value empty).
+enum class recipient_kind { oaid, post_tel, phone, by_order };
 
 struct recipient {
   recipient_kind kind = recipient_kind::oaid;
   std::string value;  // never logged; the ledger and quota only see its hash
+};
+
+// Alibaba Cloud card SMS (aliyun_card accounts): template_code is the CardTemplateCode and params
+// its dyncParams; numbers that cannot show a card fall back as below (GATEWAYS.md §4).
+struct card_fields {
+  std::string fallback_type = "SMS";    // SMS | DIGITALSMS | NONE
+  std::string fallback_template_code;   // SmsTemplateCode or DigitalTemplateCode
+  std::string fallback_params_json;     // its params, compact JSON object text ("" = none)
+  std::string custom_url;               // customUrl of the card object
+  std::string custom_short_code_json;   // customShortCodeJson, JSON text ("" = none)
 };
 
 struct event {
@@ -30,6 +43,7 @@ struct event {
   std::string extend;               // optional gateway extension fields
   std::string extend_code;
   std::string extend_name;
+  std::optional<card_fields> card;  // required for aliyun_card accounts, refused elsewhere
 };
 
 // Decodes and validates one event. The error message names the field and what is wrong with it,
@@ -47,5 +61,7 @@ std::optional<recipient_kind> parse_recipient_kind(std::string_view key);
 
 // The one recipient kind an account's gateway addresses people by (docs/events.md).
 recipient_kind recipient_kind_for(config::gateway_kind gateway);
+// Whether a gateway can address a recipient of this kind (fw199_douyin takes post_tel and by_order).
+bool accepts_recipient(config::gateway_kind gateway, recipient_kind kind);
 
 }  // namespace herald::model
