@@ -26,7 +26,26 @@ std::chrono::milliseconds jittered_backoff(std::uint32_t attempt) {
 }  // namespace
 
 void worker::impl::dispatch(batch::batch<item> b) {
-  boost::asio::co_spawn(io, send_batch(std::move(b.items)), boost::asio::detached);
+  account_runtime& acct = *b.items.front()->acct;
+  if (acct.calls_in_flight >= acct.max_calls) {
+    acct.waiting_batches.push_back(std::move(b.items));
+    return;
+  }
+  start_call(acct, std::move(b.items));
+}
+
+void worker::impl::start_call(account_runtime& acct, std::vector<item*> items) {
+  ++acct.calls_in_flight;
+  boost::asio::co_spawn(io, send_batch(std::move(items)), boost::asio::detached);
+}
+
+void worker::impl::call_finished(account_runtime& acct) {
+  --acct.calls_in_flight;
+  if (!acct.waiting_batches.empty() && acct.calls_in_flight < acct.max_calls) {
+    auto next = std::move(acct.waiting_batches.front());
+    acct.waiting_batches.pop_front();
+    start_call(acct, std::move(next));
+  }
 }
 
 void worker::impl::retry_later(item* it, std::chrono::milliseconds delay) {
@@ -50,6 +69,7 @@ boost::asio::awaitable<void> worker::impl::send_batch(std::vector<item*> items) 
   ++stats.gateway_calls;
   stats.gateway_items += items.size();
   http::exchange ex = co_await http->send(acct.cfg->endpoint, std::move(req));
+  call_finished(acct);
 
   std::vector<decision> decisions;
   decisions.reserve(items.size());

@@ -35,6 +35,7 @@ worker::impl::impl(boost::asio::io_context& io_, const config::herald_config& cf
     rt->cfg = &acct;
     rt->gw = gateway::make_gateway(acct);
     rt->max_batch = std::max<std::size_t>(1, std::min<std::size_t>(acct.max_batch, rt->gw->caps().max_batch));
+    rt->max_calls = std::max<std::uint32_t>(1, std::min(acct.max_concurrent_calls, cfg.http.max_connections_per_endpoint));
     accounts.emplace(name, std::move(rt));
   }
 }

@@ -4,6 +4,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <deque>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -30,10 +31,17 @@ struct partition_state {
   bool is_dirty = false;
 };
 
+struct item;
+
 struct account_runtime {
   const config::account_config* cfg = nullptr;
   std::unique_ptr<gateway::gateway> gw;
   std::size_t max_batch = 1;
+  // Gateway calls in flight, bounded by max_concurrent_calls; full batches beyond it wait here
+  // (in the pipeline, not in the connection pool, where waiting would time out as not_sent).
+  std::uint32_t max_calls = 1;  // max_concurrent_calls, at most the pool's connections
+  std::uint32_t calls_in_flight = 0;
+  std::deque<std::vector<item*>> waiting_batches;
 };
 
 struct item;
@@ -126,6 +134,8 @@ struct worker::impl : std::enable_shared_from_this<worker::impl> {
 
   // dispatch.cpp
   void dispatch(batch::batch<item> b);
+  void start_call(account_runtime& acct, std::vector<item*> items);
+  void call_finished(account_runtime& acct);
   boost::asio::awaitable<void> send_batch(std::vector<item*> items);
   boost::asio::awaitable<void> settle_in_ledger(std::vector<decision>& decisions);
   void retry_later(item* it, std::chrono::milliseconds delay);
