@@ -111,6 +111,7 @@ void worker::impl::finish_stop() {
   std::size_t left = producer->flush(std::chrono::seconds(10));
   redis->stop();
   http->close_all();
+  if (admin) admin->stop();
   log::info("herald stopped", {{"unsettled", static_cast<std::int64_t>(total_in_flight)},
                                {"undelivered_records", static_cast<std::int64_t>(left)}});
   done(producer->has_fatal_error() ? 2 : 0);

@@ -5,6 +5,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "herald/pipeline/metrics.hpp"
 #include "herald/util/log.hpp"
 #include "herald/util/time.hpp"
 #include "worker_impl.hpp"
@@ -57,6 +58,13 @@ worker::worker(boost::asio::io_context& io, const config::herald_config& cfg, op
   h.on_assigned = [p = impl_.get()](std::span<const kafka::topic_partition> tps) { p->on_assigned(tps); };
   h.on_revoked = [p = impl_.get()](std::span<const kafka::topic_partition> tps) { p->on_revoked(tps); };
   s.consumer = std::make_unique<kafka::consumer>(ex, s.cfg.kafka, std::move(h));
+  if (!s.cfg.admin.listen.empty()) {
+    const auto& listen = s.cfg.admin.listen;
+    auto colon = listen.rfind(':');
+    s.admin = std::make_unique<http::admin_server>(
+        ex, listen.substr(0, colon), static_cast<std::uint16_t>(std::stoi(listen.substr(colon + 1))),
+        [p = impl_.get()](std::string_view path) { return p->answer_admin(path); });
+  }
   s.redis->on_connection_change([p = impl_.get()](bool is_up) {
     p->is_redis_up = is_up;
     // While Redis is unreachable nothing can be reserved, so nothing is sent: stop fetching too.
@@ -96,5 +104,23 @@ void worker::stop(std::chrono::milliseconds drain_timeout, std::function<void(in
 }
 
 const counters& worker::stats() const { return impl_->stats; }
+
+http::admin_answer worker::impl::answer_admin(std::string_view path) const {
+  if (path == "/metrics") {
+    gauges g;
+    g.events_in_flight = total_in_flight;
+    g.partitions_assigned = partitions.size();
+    for (const auto& p : partitions) g.partitions_paused += p->is_paused ? 1 : 0;
+    g.is_redis_up = is_redis_up;
+    return {200, "text/plain; version=0.0.4; charset=utf-8", render_metrics(stats, g)};
+  }
+  if (path == "/healthz") return {200, "text/plain", is_stopping ? "stopping\n" : "ok\n"};
+  // Ready when it can do its work: Redis reachable and not draining.
+  if (path == "/readyz") {
+    if (is_redis_up && !is_stopping) return {200, "text/plain", "ready\n"};
+    return {503, "text/plain", is_stopping ? "stopping\n" : "redis unreachable\n"};
+  }
+  return {404, "text/plain", "not found: try /metrics, /healthz or /readyz\n"};
+}
 
 }  // namespace herald::pipeline

@@ -12,6 +12,7 @@
 
 #include "herald/batch/batcher.hpp"
 #include "herald/gateway/gateway.hpp"
+#include "herald/http/admin_server.hpp"
 #include "herald/http/client_pool.hpp"
 #include "herald/kafka/consumer.hpp"
 #include "herald/kafka/producer.hpp"
@@ -100,6 +101,7 @@ struct worker::impl : std::enable_shared_from_this<worker::impl> {
   std::unique_ptr<redis::client> redis;
   std::unique_ptr<ledger::store> ledger;
   std::unique_ptr<http::client_pool> http;
+  std::unique_ptr<http::admin_server> admin;
   std::unordered_map<std::string, std::unique_ptr<account_runtime>> accounts;
 
   std::vector<std::shared_ptr<partition_state>> partitions;  // assigned now
@@ -117,6 +119,7 @@ struct worker::impl : std::enable_shared_from_this<worker::impl> {
   boost::asio::steady_timer report_timer;
 
   std::int64_t now_ms() const { return opts.now_ms(); }
+  http::admin_answer answer_admin(std::string_view path) const;
 
   // intake.cpp
   void on_message(const kafka::message_view& m);

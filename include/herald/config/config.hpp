@@ -121,6 +121,11 @@ struct http_config {
   std::uint32_t max_connections_per_endpoint = 8;
 };
 
+struct admin_config {
+  // "host:port" of the metrics and probe endpoints (/metrics, /healthz, /readyz); "" = off.
+  std::string listen;
+};
+
 struct log_config {
   std::string level = "info";
 };
@@ -133,6 +138,7 @@ struct herald_config {
   batch_config batch;
   http_config http;
   log_config log;
+  admin_config admin;
   std::map<std::string, account_config, std::less<>> accounts;
 
   const account_config* find_account(std::string_view name) const {

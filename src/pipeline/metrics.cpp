@@ -1,0 +1,52 @@
+#include "herald/pipeline/metrics.hpp"
+
+#include "herald/model/outcome.hpp"
+
+namespace herald::pipeline {
+namespace {
+
+void metric(std::string& out, const char* name, const char* type, const char* help, std::uint64_t value) {
+  out += "# HELP ";
+  out += name;
+  out += ' ';
+  out += help;
+  out += "\n# TYPE ";
+  out += name;
+  out += ' ';
+  out += type;
+  out += '\n';
+  out += name;
+  out += ' ';
+  out += std::to_string(value);
+  out += '\n';
+}
+
+}  // namespace
+
+std::string render_metrics(const counters& c, const gauges& g) {
+  std::string out;
+  out.reserve(2048);
+  metric(out, "herald_events_consumed_total", "counter", "Events consumed from Kafka.", c.consumed);
+  out += "# HELP herald_outcomes_total Outcome records written, by status.\n# TYPE herald_outcomes_total counter\n";
+  for (int s = 0; s < 6; ++s) {
+    out += "herald_outcomes_total{status=\"";
+    out += model::to_string(static_cast<model::status>(s));
+    out += "\"} ";
+    out += std::to_string(c.outcomes[s]);
+    out += '\n';
+  }
+  metric(out, "herald_gateway_calls_total", "counter", "Gateway calls made.", c.gateway_calls);
+  metric(out, "herald_gateway_items_total", "counter", "Items carried by gateway calls.", c.gateway_items);
+  metric(out, "herald_http_failures_total", "counter", "Gateway calls that failed below HTTP (not sent or ambiguous).",
+         c.http_failures);
+  metric(out, "herald_redis_errors_total", "counter", "Ledger round trips that failed and were retried.", c.redis_errors);
+  metric(out, "herald_produce_failures_total", "counter", "Outcome or DLQ records produced again after a failure.",
+         c.produce_failures);
+  metric(out, "herald_events_in_flight", "gauge", "Events consumed and not yet settled.", g.events_in_flight);
+  metric(out, "herald_partitions_assigned", "gauge", "Partitions assigned to this worker.", g.partitions_assigned);
+  metric(out, "herald_partitions_paused", "gauge", "Assigned partitions paused by flow control.", g.partitions_paused);
+  metric(out, "herald_redis_up", "gauge", "1 while the Redis connection is up.", g.is_redis_up ? 1 : 0);
+  return out;
+}
+
+}  // namespace herald::pipeline

@@ -1,0 +1,23 @@
+#include <doctest/doctest.h>
+
+#include "herald/pipeline/metrics.hpp"
+
+using namespace herald::pipeline;
+
+TEST_CASE("metrics render as Prometheus text with one line per outcome status") {
+  counters c;
+  c.consumed = 7;
+  c.outcomes[0] = 5;  // sent
+  c.outcomes[5] = 2;  // invalid
+  gauges g;
+  g.events_in_flight = 3;
+  g.is_redis_up = true;
+  auto text = render_metrics(c, g);
+  CHECK(text.find("herald_events_consumed_total 7\n") != std::string::npos);
+  CHECK(text.find("herald_outcomes_total{status=\"sent\"} 5\n") != std::string::npos);
+  CHECK(text.find("herald_outcomes_total{status=\"invalid\"} 2\n") != std::string::npos);
+  CHECK(text.find("herald_outcomes_total{status=\"duplicate\"} 0\n") != std::string::npos);
+  CHECK(text.find("herald_events_in_flight 3\n") != std::string::npos);
+  CHECK(text.find("herald_redis_up 1\n") != std::string::npos);
+  CHECK(text.find("# TYPE herald_events_consumed_total counter\n") != std::string::npos);
+}
