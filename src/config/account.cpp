@@ -33,6 +33,37 @@ bool is_valid_region(std::string_view region) {
   });
 }
 
+// One "HH:MM", zero-padded, 00:00 to 24:00.
+bool parse_clock(std::string_view text, unsigned& minute) {
+  if (text.size() != 5 || text[2] != ':') return false;
+  for (std::size_t i : {0u, 1u, 3u, 4u})
+    if (text[i] < '0' || text[i] > '9') return false;
+  unsigned hour = static_cast<unsigned>((text[0] - '0') * 10 + (text[1] - '0'));
+  unsigned min = static_cast<unsigned>((text[3] - '0') * 10 + (text[4] - '0'));
+  if (hour > 24 || min > 59 || (hour == 24 && min != 0)) return false;
+  minute = hour * 60 + min;
+  return true;
+}
+
+// "HH:MM-HH:MM" (docs/configuration.md): start 00:00-23:59, end after the start and at most 24:00,
+// or "00:00-00:00" for no window. A window across midnight is refused rather than guessed at:
+// nothing downstream has to know about wrapping.
+void read_marketing_window(const object_reader& r, account_config& a) {
+  std::string text;
+  if (!r.read_string("marketing_window", text, {.max_length = 32})) return;
+  const std::string got = " (got " + quote(text) + ")";
+  unsigned start = 0, end = 0;
+  if (text.size() != 11 || text[5] != '-' || !parse_clock(text.substr(0, 5), start) ||
+      !parse_clock(text.substr(6), end) || start == 24 * 60)
+    r.fail_at("marketing_window", "must be \"HH:MM-HH:MM\" like \"08:00-22:00\", or \"00:00-00:00\" for no window" + got);
+  if (start == end && start != 0)
+    r.fail_at("marketing_window", "is empty; write \"00:00-00:00\" for no window" + got);
+  if (end < start)
+    r.fail_at("marketing_window", "must end after it starts: a window cannot span midnight (\"24:00\" is the end of the day)" + got);
+  a.marketing_window_start_minute = static_cast<std::uint16_t>(start);
+  a.marketing_window_end_minute = static_cast<std::uint16_t>(end);
+}
+
 }  // namespace
 
 account_config read_account(const object_reader& r, std::string name, const daily_limits& quota_default) {
@@ -73,6 +104,8 @@ account_config read_account(const object_reader& r, std::string name, const dail
   not_used_unless("session", a.gateway == gateway_kind::top_oaid);
   not_used_unless("sign_method", a.gateway == gateway_kind::top_oaid);
   not_used_unless("region_id", is_aliyun(a.gateway));
+  not_used_unless("use_batch_api", a.gateway == gateway_kind::aliyun_sms);
+  not_used_unless("receipt_endpoint", a.gateway == gateway_kind::fw199_douyin);
 
   if (is_fw199(a.gateway)) a.seller_nick = r.require_string("seller_nick", {.max_length = 256}, required_for);
   if (a.gateway == gateway_kind::top_oaid) {
@@ -93,6 +126,17 @@ account_config read_account(const object_reader& r, std::string name, const dail
     if (!p)
       r.fail_at("on_unknown", "must be one of \"report_unknown\", \"assume_sent\", \"resend\" (got " + quote(policy) + ")");
     a.on_unknown = *p;
+  }
+
+  r.read_uint("rate_limit_qps", a.rate_limit_qps, 0, 1000000);
+  r.read_uint("max_concurrent_calls", a.max_concurrent_calls, 1, 1024);
+  read_marketing_window(r, a);
+  r.read_bool("use_batch_api", a.use_batch_api);
+  std::string receipt_url;
+  if (r.read_string("receipt_endpoint", receipt_url, {.max_length = 2048})) {
+    auto receipt = parse_endpoint(receipt_url, a.allow_plain_http);
+    if (!receipt) r.fail_at("receipt_endpoint", receipt.message() + " (got " + quote(receipt_url) + ")");
+    a.receipt_endpoint = std::move(receipt.value());
   }
   return a;
 }

@@ -269,7 +269,8 @@ herald_config parse_config(std::string_view json_text, const getenv_function& ge
     object_reader r(it->value, path, getenv,
                     {"gateway", "endpoint", "allow_plain_http", "app_id", "app_key", "access_key_id", "app_secret",
                      "access_key_secret", "seller_nick", "session", "sign_method", "region_id", "daily_limit",
-                     "max_batch", "on_unknown"});
+                     "max_batch", "on_unknown", "rate_limit_qps", "max_concurrent_calls", "marketing_window",
+                     "use_batch_api", "receipt_endpoint"});
     cfg.accounts.emplace(name, detail::read_account(r, name, cfg.quota.daily_limit));
   }
   return cfg;

@@ -69,6 +69,14 @@ std::string format_offset(int minutes) {
   return buf;
 }
 
+// The inverse of the "HH:MM-HH:MM" marketing_window option.
+std::string format_window(unsigned start_minute, unsigned end_minute) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%02u:%02u-%02u:%02u", start_minute / 60, start_minute % 60, end_minute / 60,
+                end_minute % 60);
+  return buf;
+}
+
 void write_account(json_out& o, std::string_view name, const account_config& a) {
   o.begin(name);
   o.string("gateway", to_string(a.gateway));
@@ -97,6 +105,13 @@ void write_account(json_out& o, std::string_view name, const account_config& a) 
   if (a.daily_limit) o.limits("daily_limit", *a.daily_limit);
   o.number("max_batch", a.max_batch);
   o.string("on_unknown", to_string(a.on_unknown));
+  o.number("rate_limit_qps", a.rate_limit_qps);
+  o.number("max_concurrent_calls", a.max_concurrent_calls);
+  o.string("marketing_window", format_window(a.marketing_window_start_minute, a.marketing_window_end_minute));
+  // Options only one gateway kind takes are printed for that kind only, so that the output stays a
+  // valid configuration.
+  if (a.gateway == gateway_kind::aliyun_sms) o.boolean("use_batch_api", a.use_batch_api);
+  if (a.gateway == gateway_kind::fw199_douyin && a.receipt_endpoint) o.string("receipt_endpoint", a.receipt_endpoint->url);
   o.end();
 }
 

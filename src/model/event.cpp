@@ -1,27 +1,33 @@
 // Decoding one order-notification event (docs/events.md). Runs once per consumed message, so it
 // is a single SAX pass over the Kafka payload: no DOM, no copy of the input, numbers kept as the
 // text they were written as, and each field copied straight into the event it ends up in.
+// The value checks, template variables, the card object and free-form JSON are in
+// event_decoding.hpp's parts; this file holds the top-level handler and the cross-field rules.
 #include <rapidjson/error/en.h>
 #include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
 
 #include <utility>
-#include <vector>
 
+#include "event_decoding.hpp"
 #include "herald/model/event.hpp"
-#include "herald/util/json_text.hpp"
 
 namespace herald::model {
 namespace {
 
+using detail::describe;
+using detail::json_kind;
+using detail::quoted;
+
 constexpr unsigned parse_flags =
     rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag | rapidjson::kParseNumbersAsStringsFlag;
-constexpr std::size_t max_depth = 64;  // bounds the parser's stack; events are two levels deep
+constexpr std::size_t max_depth = 64;  // bounds the parser's stack; events are a few levels deep
 constexpr std::size_t max_recipient_chars = 512;
+constexpr std::string_view recipient_keys = R"("oaid", "post_tel", "phone" or "by_order")";
 
 enum class field : std::uint8_t {
   unknown, event_id, account, order_id, recipient, sign_name, template_code, params, category,
-  extend, extend_code, extend_name,
+  extend, extend_code, extend_name, card,
 };
 
 field field_of(std::string_view key) {
@@ -31,74 +37,54 @@ field field_of(std::string_view key) {
       {"sign_name", field::sign_name}, {"template_code", field::template_code},
       {"params", field::params},       {"category", field::category},
       {"extend", field::extend},       {"extend_code", field::extend_code},
-      {"extend_name", field::extend_name},
+      {"extend_name", field::extend_name}, {"card", field::card},
   };
   for (const auto& [name, f] : fields)
     if (name == key) return f;
   return field::unknown;
 }
 
-enum class json_kind { null, boolean, number, string, object, array };
+// How a recipient kind is written, for messages: {"oaid": ...} or {"by_order": true}.
+std::string recipient_shape(recipient_kind k) {
+  if (k == recipient_kind::by_order) return R"({"by_order": true})";
+  return "{\"" + std::string(to_string(k)) + "\": ...}";
+}
 
-std::string_view describe(json_kind k) {
-  switch (k) {
-    case json_kind::null: return "null";
-    case json_kind::boolean: return "a boolean";
-    case json_kind::number: return "a number";
-    case json_kind::string: return "a string";
-    case json_kind::object: return "an object";
-    case json_kind::array: return "an array";
+// recipient: account "dd" (fw199_douyin) needs {"post_tel": ...} or {"by_order": true}, got {"oaid": ...}
+std::string wrong_recipient_message(const event& e, config::gateway_kind gateway) {
+  constexpr recipient_kind all[] = {recipient_kind::oaid, recipient_kind::post_tel, recipient_kind::phone,
+                                    recipient_kind::by_order};
+  std::size_t count = 0, written = 0;
+  for (recipient_kind k : all) count += accepts_recipient(gateway, k);
+  std::string needs;
+  for (recipient_kind k : all) {
+    if (!accepts_recipient(gateway, k)) continue;
+    if (written++ > 0) needs += written == count ? " or " : ", ";
+    needs += recipient_shape(k);
   }
-  return "?";
-}
-
-// Unicode characters in valid UTF-8 (the parser has validated it).
-std::size_t count_chars(std::string_view s) {
-  std::size_t n = 0;
-  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  return n;
-}
-
-bool has_control_char(std::string_view s) {
-  for (char c : s)
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return true;
-  return false;
-}
-
-// A name for an error message: JSON-quoted and short. Only ever used for keys and non-personal
-// values (account names, categories), never for the recipient.
-std::string quoted(std::string_view s) {
-  std::string out;
-  if (s.size() > 64) {
-    std::size_t cut = 64;
-    while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
-    json::append_string(out, s.substr(0, cut));
-    out.insert(out.size() - 1, "...");
-  } else {
-    json::append_string(out, s);
-  }
-  return out;
+  return "recipient: account " + quoted(e.account) + " (" + std::string(config::to_string(gateway)) + ") needs " +
+         needs + ", got " + recipient_shape(e.to.kind);
 }
 
 // Reused between events on one thread, so that steady state allocates nothing here.
 struct scratch_space {
   rapidjson::Reader reader;
-  std::vector<std::pair<std::size_t, std::size_t>> param_keys;  // quoted keys' spans in params_json
-  std::string param_key;                                         // the current one, for messages
-  std::string recipient_key;                                     // an unknown recipient kind
+  detail::params_writer params;
+  detail::card_reader card;
+  detail::compact_json_writer json;
+  std::string recipient_key;  // an unknown recipient kind
 };
 
 class event_handler {
  public:
   event_handler(event& e, scratch_space& s) : e_(e), s_(s) {}
 
-  // The first problem found; parsing goes on so that a syntax error later still wins.
-  std::string& error() { return error_; }
+  std::string& error() { return errors_.message(); }
   bool is_too_deep() const { return is_too_deep_; }
   bool has_recipient() const { return has_recipient_; }
 
-  bool Null() { return value(json_kind::null, {}); }
-  bool Bool(bool) { return value(json_kind::boolean, {}); }
+  bool Null() { return value(json_kind::null, "null"); }
+  bool Bool(bool b) { return value(json_kind::boolean, b ? "true" : "false"); }
   bool RawNumber(const char* s, rapidjson::SizeType n, bool) { return value(json_kind::number, {s, n}); }
   bool String(const char* s, rapidjson::SizeType n, bool) { return value(json_kind::string, {s, n}); }
   // Never called with kParseNumbersAsStringsFlag; here for the handler concept.
@@ -109,15 +95,25 @@ class event_handler {
   bool Double(double) { return value(json_kind::number, {}); }
 
   bool StartObject() {
-    if (depth_ == 1 && current_ == field::recipient) {
+    if (mode_ == mode::card_json) {
+      s_.json.start(false);
+    } else if (depth_ == 1 && current_ == field::recipient) {
       mode_ = mode::recipient;
       recipient_keys_ = 0;
       recipient_kind_.reset();
+      is_by_order_ = false;
     } else if (depth_ == 1 && current_ == field::params) {
       mode_ = mode::params;
-      e_.params_json.reserve(128);  // one allocation for typical template variables
-      e_.params_json.assign(1, '{');
-      s_.param_keys.clear();
+      s_.params.start(e_.params_json, "params");
+    } else if (depth_ == 1 && current_ == field::card) {
+      mode_ = mode::card;
+      s_.card.start(e_.card.emplace());
+    } else if (depth_ == 2 && mode_ == mode::card) {
+      switch (s_.card.start_object(s_.params, s_.json, errors_)) {
+        case detail::card_reader::nested::params: mode_ = mode::card_params; break;
+        case detail::card_reader::nested::json: mode_ = mode::card_json; break;
+        case detail::card_reader::nested::none: break;
+      }
     } else if (depth_ != 0) {
       value(json_kind::object, {});
     }
@@ -126,29 +122,46 @@ class event_handler {
 
   bool EndObject(rapidjson::SizeType) {
     --depth_;
-    if (depth_ == 1 && mode_ == mode::recipient) end_recipient();
-    if (depth_ == 1 && mode_ == mode::params) e_.params_json.push_back('}');
-    if (depth_ == 1) mode_ = mode::top;
+    if (mode_ == mode::card_json) {
+      s_.json.end();
+      if (s_.json.depth() == 0) {
+        mode_ = mode::card;
+        s_.card.end_json(errors_);
+      }
+    } else if (depth_ == 2 && mode_ == mode::card_params) {
+      s_.params.end();
+      mode_ = mode::card;
+    } else if (depth_ == 1) {
+      if (mode_ == mode::recipient) end_recipient();
+      if (mode_ == mode::params) s_.params.end();
+      mode_ = mode::top;
+    }
     return true;
   }
 
   bool StartArray() {
-    value(json_kind::array, {});
+    if (mode_ == mode::card_json)
+      s_.json.start(true);
+    else
+      value(json_kind::array, {});
     return enter();
   }
 
   bool EndArray(rapidjson::SizeType) {
     --depth_;
+    if (mode_ == mode::card_json) s_.json.end();
     return true;
   }
 
   bool Key(const char* s, rapidjson::SizeType n, bool) {
     std::string_view key(s, n);
-    if (depth_ == 1) {
+    if (mode_ == mode::card_json) {
+      s_.json.key(key);
+    } else if (depth_ == 1) {
       current_ = field_of(key);
       if (current_ != field::unknown) {
         auto bit = 1u << static_cast<unsigned>(current_);
-        if (seen_ & bit) fail(std::string(key) + ": given more than once");
+        if (seen_ & bit) errors_.fail(std::string(key) + ": given more than once");
         seen_ |= bit;
       }
     } else if (depth_ == 2 && mode_ == mode::recipient) {
@@ -156,14 +169,23 @@ class event_handler {
         recipient_kind_ = parse_recipient_kind(key);
         if (!recipient_kind_) s_.recipient_key.assign(key);
       }
-    } else if (depth_ == 2 && mode_ == mode::params) {
-      param_key(key);
+    } else if (is_in_params()) {
+      s_.params.key(key, errors_);
+    } else if (depth_ == 2 && mode_ == mode::card) {
+      s_.card.key(key, errors_);
     }
     return true;
   }
 
  private:
-  enum class mode { top, recipient, params };
+  // Where the parser is: at the top level, or directly inside which object. card_json is anywhere
+  // inside card.custom_short_code_json's object, whose events go to the compact JSON writer as
+  // they are.
+  enum class mode { top, recipient, params, card, card_params, card_json };
+
+  bool is_in_params() const {
+    return (depth_ == 2 && mode_ == mode::params) || (depth_ == 3 && mode_ == mode::card_params);
+  }
 
   bool enter() {
     if (++depth_ > max_depth) {
@@ -173,34 +195,31 @@ class event_handler {
     return true;
   }
 
-  void fail(std::string message) {
-    if (error_.empty()) error_ = std::move(message);
-  }
+  void fail(std::string message) { errors_.fail(std::move(message)); }
 
   bool value(json_kind k, std::string_view text) {
-    if (depth_ == 0)
+    if (mode_ == mode::card_json) {
+      if (k == json_kind::string)
+        s_.json.string(text);
+      else
+        s_.json.literal(text);
+    } else if (depth_ == 0) {
       fail("event is not a JSON object");
-    else if (depth_ == 1)
+    } else if (depth_ == 1) {
       top_value(k, text);
-    else if (depth_ == 2 && mode_ == mode::recipient)
+    } else if (depth_ == 2 && mode_ == mode::recipient) {
       recipient_value(k, text);
-    else if (depth_ == 2 && mode_ == mode::params)
-      param_value(k, text);
+    } else if (is_in_params()) {
+      s_.params.value(k, text, errors_);
+    } else if (depth_ == 2 && mode_ == mode::card) {
+      s_.card.value(k, text, errors_);
+    }
     return true;  // deeper: inside a value that is skipped or already reported
   }
 
-  // A string field: null means absent (like leaving it out).
   void take_string(std::string_view name, json_kind k, std::string_view text, std::string& out, std::size_t max_chars,
                    bool may_be_empty = false) {
-    if (k == json_kind::null) return;
-    if (k != json_kind::string) return fail(std::string(name) + ": must be a string (got " + std::string(describe(k)) + ")");
-    std::size_t chars = count_chars(text);
-    if (chars == 0 && !may_be_empty) return fail(std::string(name) + ": empty");
-    if (chars > max_chars)
-      return fail(std::string(name) + ": too long (" + std::to_string(chars) + " chars, at most " +
-                  std::to_string(max_chars) + ")");
-    if (has_control_char(text)) return fail(std::string(name) + ": must not contain control characters");
-    out.assign(text);
+    detail::take_string(errors_, name, k, text, out, max_chars, may_be_empty);
   }
 
   void top_value(json_kind k, std::string_view text) {
@@ -217,7 +236,7 @@ class event_handler {
         return take_string("order_id", k, text, e_.order_id, 64);
       case field::recipient:
         if (k == json_kind::null) return;
-        return fail("recipient: must be an object with one key, \"oaid\", \"post_tel\" or \"phone\" (got " +
+        return fail("recipient: must be an object with one key, " + std::string(recipient_keys) + " (got " +
                     std::string(describe(k)) + ")");
       case field::params:
         if (k == json_kind::null) return;
@@ -234,6 +253,9 @@ class event_handler {
       case field::extend: return take_string("extend", k, text, e_.extend, 64, true);
       case field::extend_code: return take_string("extend_code", k, text, e_.extend_code, 64, true);
       case field::extend_name: return take_string("extend_name", k, text, e_.extend_name, 64, true);
+      case field::card:
+        if (k == json_kind::null) return;
+        return fail("card: must be an object (got " + std::string(describe(k)) + ")");
     }
   }
 
@@ -252,6 +274,14 @@ class event_handler {
     auto fail = [this](std::string_view problem) {
       this->fail("recipient." + std::string(to_string(*recipient_kind_)) + ": " + std::string(problem));
     };
+    if (*recipient_kind_ == recipient_kind::by_order) {
+      // 抖店 biz_type 1: the gateway finds the buyer from order_id. Only true means that.
+      if (k == json_kind::boolean && text == "true") {
+        is_by_order_ = true;
+        return;
+      }
+      return fail("must be true (got " + std::string(k == json_kind::boolean ? "false" : describe(k)) + ")");
+    }
     if (k != json_kind::string) return fail("must be a string (got " + std::string(describe(k)) + ")");
     if (*recipient_kind_ == recipient_kind::phone) {
       std::string_view digits = text.starts_with('+') ? text.substr(1) : text;
@@ -260,19 +290,18 @@ class event_handler {
       if (!all_digits || text.size() < 5 || text.size() > 20)
         return fail("must be 5 to 20 characters of digits, optionally after a leading \"+\"");
     } else {
-      std::size_t chars = count_chars(text);
+      std::size_t chars = detail::count_chars(text);
       if (chars == 0) return fail("empty");
       if (chars > max_recipient_chars)
         return fail("too long (" + std::to_string(chars) + " chars, at most " + std::to_string(max_recipient_chars) + ")");
-      if (has_control_char(text)) return fail("must not contain control characters");
+      if (detail::has_control_char(text)) return fail("must not contain control characters");
     }
     e_.to.value.assign(text);
   }
 
   void end_recipient() {
-    constexpr std::string_view expected = "\"oaid\", \"post_tel\" or \"phone\"";
     if (recipient_keys_ != 1)
-      return fail("recipient: must have exactly one key, " + std::string(expected) + " (got " +
+      return fail("recipient: must have exactly one key, " + std::string(recipient_keys) + " (got " +
                   std::to_string(recipient_keys_) + ")");
     if (!recipient_kind_) {
       // Echo the key only when it reads like a field name: a producer that wrote the phone
@@ -281,42 +310,22 @@ class event_handler {
       bool is_name_like = !key.empty() && key.size() <= 32;
       for (char c : key) is_name_like = is_name_like && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_');
       return fail("recipient: unknown kind " + (is_name_like ? quoted(key) + " " : std::string()) + "(expected " +
-                  std::string(expected) + ")");
+                  std::string(recipient_keys) + ")");
     }
     e_.to.kind = *recipient_kind_;
-    has_recipient_ = !e_.to.value.empty();
-  }
-
-  void param_key(std::string_view key) {
-    s_.param_key.assign(key);
-    if (key.empty()) return fail("params: a key is empty");
-    std::size_t start = e_.params_json.size() + (s_.param_keys.empty() ? 0 : 1);
-    json::append_key(e_.params_json, key, s_.param_keys.empty());
-    std::string_view quoted_key(e_.params_json.data() + start, e_.params_json.size() - 1 - start);
-    for (auto [offset, length] : s_.param_keys)
-      if (std::string_view(e_.params_json.data() + offset, length) == quoted_key)
-        return fail("params." + s_.param_key + ": given more than once");
-    s_.param_keys.emplace_back(start, quoted_key.size());
-  }
-
-  void param_value(json_kind k, std::string_view text) {
-    if (k == json_kind::string)
-      json::append_string(e_.params_json, text);
-    else if (k == json_kind::number)
-      e_.params_json.append(text);  // as written: 1.50 stays 1.50
-    else
-      fail("params." + s_.param_key + ": must be a string or a number (got " + std::string(describe(k)) + ")");
+    has_recipient_ = e_.to.kind == recipient_kind::by_order ? is_by_order_ : !e_.to.value.empty();
   }
 
   event& e_;
   scratch_space& s_;
-  std::string error_;
+  detail::first_error errors_;
   std::size_t depth_ = 0;
   mode mode_ = mode::top;
   field current_ = field::unknown;
   std::uint32_t seen_ = 0;
   std::size_t recipient_keys_ = 0;
   std::optional<recipient_kind> recipient_kind_;
+  bool is_by_order_ = false;
   bool has_recipient_ = false;
   bool is_too_deep_ = false;
 };
@@ -349,12 +358,15 @@ result<event> decode_event(std::string_view bytes, const config::herald_config& 
   if (account == nullptr) return make_error("account: " + quoted(e.account) + " is not a configured account");
   if (e.order_id.empty()) return make_error("order_id: missing");
   if (!handler.has_recipient()) return make_error("recipient: missing");
-  if (recipient_kind needed = recipient_kind_for(account->gateway); e.to.kind != needed)
-    return make_error("recipient: account " + quoted(e.account) + " (" + std::string(config::to_string(account->gateway)) +
-                      ") needs {\"" + std::string(to_string(needed)) + "\": ...}, got {\"" +
-                      std::string(to_string(e.to.kind)) + "\": ...}");
+  if (!accepts_recipient(account->gateway, e.to.kind)) return make_error(wrong_recipient_message(e, account->gateway));
   if (e.sign_name.empty()) return make_error("sign_name: missing");
   if (e.template_code.empty()) return make_error("template_code: missing");
+  const bool takes_card = account->gateway == config::gateway_kind::aliyun_card;
+  if (takes_card && !e.card) return make_error("card: missing (required for aliyun_card accounts)");
+  if (!takes_card && e.card) return make_error("card: only aliyun_card accounts take a card");
+  if (e.card)
+    if (std::string_view problem = detail::card_problem(*e.card); !problem.empty())
+      return make_error(std::string(problem));
 
   if (e.event_id.empty()) {
     e.event_id = derive_event_id(e);

@@ -58,6 +58,10 @@ TEST_CASE("integers are checked for type and range") {
         "ledger.retention_hours: must be an integer from 1 to 8760 (got 0)");
   CHECK(error_of(with_section(R"("quota": {"daily_limit": {"marketing": -1}})")) ==
         "quota.daily_limit.marketing: must be an integer from 0 to 1000000 (got -1)");
+  CHECK(error_of(with_section(R"("redis": {"command_timeout_ms": 0})")) ==
+        "redis.command_timeout_ms: must be an integer from 1 to 600000 (got 0)");
+  CHECK(error_of(with_section(R"("redis": {"connect_timeout_ms": 0})")) ==
+        "redis.connect_timeout_ms: must be an integer from 1 to 600000 (got 0)");
   CHECK(error_of(with_section(R"("http": {"max_connections_per_endpoint": 0})")) ==
         "http.max_connections_per_endpoint: must be an integer from 1 to 1024 (got 0)");
   CHECK(error_of(with_section(R"("redis": {"reconnect_backoff_min_ms": 500, "reconnect_backoff_max_ms": 100})")) ==

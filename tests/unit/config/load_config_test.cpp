@@ -72,6 +72,12 @@ TEST_CASE("a minimal config gets every documented default") {
   CHECK_FALSE(a->daily_limit.has_value());
   CHECK(a->max_batch == 100);
   CHECK(a->on_unknown == unknown_policy::report_unknown);
+  CHECK(a->rate_limit_qps == 0);
+  CHECK(a->max_concurrent_calls == 16);
+  CHECK(a->marketing_window_start_minute == 480);
+  CHECK(a->marketing_window_end_minute == 1320);
+  CHECK_FALSE(a->use_batch_api);
+  CHECK_FALSE(a->receipt_endpoint.has_value());
   CHECK(&cfg.daily_limit_for(*a) == &cfg.quota.daily_limit);
 }
 
@@ -85,29 +91,42 @@ TEST_CASE("the example config parses and shows every gateway kind") {
   CHECK(taobao.endpoint.port == 18443);
   REQUIRE(taobao.daily_limit.has_value());
   CHECK(cfg.daily_limit_for(taobao).transactional == 10);
+  CHECK(taobao.rate_limit_qps == 0);
+  CHECK(taobao.max_concurrent_calls == 16);
+  CHECK(taobao.marketing_window_start_minute == 8 * 60);
+  CHECK(taobao.marketing_window_end_minute == 22 * 60);
 
   const auto& douyin = cfg.accounts.at("shop-b-douyin");
   CHECK(douyin.gateway == gateway_kind::fw199_douyin);
   CHECK(douyin.seller_nick == "doudian-seller");
   CHECK(douyin.endpoint.target == "/gateway/dd/sms/send");
+  REQUIRE(douyin.receipt_endpoint.has_value());
+  CHECK(douyin.receipt_endpoint->target == "/gateway/dd/sms/send/result");
+  CHECK(douyin.max_concurrent_calls == 8);
 
   const auto& top = cfg.accounts.at("shop-c-top");
   CHECK(top.gateway == gateway_kind::top_oaid);
   CHECK(top.app_id == "12345678");  // "app_key" is stored in app_id
   CHECK(top.session == "top-session");
   CHECK(top.sign_method == "hmac-sha256");
+  CHECK(top.rate_limit_qps == 100);
+  CHECK(top.max_concurrent_calls == 32);
 
   const auto& sms = cfg.accounts.at("brand-sms");
   CHECK(sms.gateway == gateway_kind::aliyun_sms);
   CHECK(sms.app_id == "LTAI-id");  // access_key_id
   CHECK(sms.app_secret == "aliyun-secret");
   CHECK(sms.region_id == "cn-hangzhou");
+  CHECK_FALSE(sms.use_batch_api);
 
   const auto& card = cfg.accounts.at("brand-card");
   CHECK(card.on_unknown == unknown_policy::assume_sent);
   // A per-account limit given in part keeps quota.daily_limit for the rest.
   CHECK(cfg.daily_limit_for(card).marketing == 1);
   CHECK(cfg.daily_limit_for(card).transactional == 20);
+  CHECK(card.rate_limit_qps == 500);
+  CHECK(card.marketing_window_start_minute == 9 * 60);
+  CHECK(card.marketing_window_end_minute == 21 * 60);
 
   CHECK(cfg.redis.port == 16379);  // "${HERALD_REDIS_PORT:-16379}"
   CHECK(cfg.http.verify_peer);     // "${HERALD_HTTP_VERIFY_PEER:-true}"

@@ -16,11 +16,16 @@ const char* const all_kinds = R"({
   "ledger": {"quota_utc_offset": "-05:30"},
   "accounts": {
     "fw": {"gateway": "fw199_douyin", "endpoint": "https://gw.example.com/gateway/dd/sms/send",
-           "app_id": "fw-id", "app_secret": "fw-secret-4", "seller_nick": "nick", "daily_limit": {"marketing": 0}},
+           "app_id": "fw-id", "app_secret": "fw-secret-4", "seller_nick": "nick", "daily_limit": {"marketing": 0},
+           "receipt_endpoint": "https://gw.example.com/gateway/dd/sms/send/result", "marketing_window": "00:00-00:00",
+           "rate_limit_qps": 50, "max_concurrent_calls": 4},
     "top": {"gateway": "top_oaid", "endpoint": "https://eco.taobao.com/router/rest",
             "app_key": "top-key", "app_secret": "top-secret-5", "session": "top-session-6"},
     "ali": {"gateway": "aliyun_card", "endpoint": "https://dysmsapi.aliyuncs.com/", "access_key_id": "ali-id",
-            "access_key_secret": "ali-secret-7", "region_id": "cn-shanghai", "on_unknown": "assume_sent"}
+            "access_key_secret": "ali-secret-7", "region_id": "cn-shanghai", "on_unknown": "assume_sent",
+            "marketing_window": "09:05-21:30"},
+    "sms": {"gateway": "aliyun_sms", "endpoint": "https://dysmsapi.aliyuncs.com/", "access_key_id": "sms-id",
+            "access_key_secret": "sms-secret-8", "use_batch_api": true}
   }
 })";
 
@@ -30,7 +35,7 @@ TEST_CASE("the redacted config hides every secret and shows everything else") {
   herald_config cfg = parse_config(all_kinds, fake_env{}.function());
   std::string json = to_redacted_json(cfg);
   for (const char* secret : {"redis-pw-1", "sasl-pw-2", "ssl-pw-3", "fw-secret-4", "top-secret-5", "top-session-6",
-                             "ali-secret-7"})
+                             "ali-secret-7", "sms-secret-8"})
     CHECK_MESSAGE(json.find(secret) == std::string::npos, secret);
   for (const char* shown : {"fw-id", "top-key", "ali-id", "nick", "cn-shanghai", "assume_sent", "\"user\"", "-05:30"})
     CHECK_MESSAGE(json.find(shown) != std::string::npos, shown);
@@ -44,6 +49,40 @@ TEST_CASE("the redacted config hides every secret and shows everything else") {
   CHECK(std::string(doc["kafka"]["consumer_properties"]["sasl.password"].GetString()) == "***");
   CHECK(doc["accounts"]["fw"]["daily_limit"]["transactional"].GetInt() == 20);  // filled in from quota
   CHECK_FALSE(doc["accounts"]["top"].HasMember("daily_limit"));
+}
+
+TEST_CASE("the redacted config shows the sending options, each kind's own only for that kind") {
+  herald_config cfg = parse_config(all_kinds, fake_env{}.function());
+  rapidjson::Document doc;
+  doc.Parse(to_redacted_json(cfg).c_str());
+  REQUIRE_FALSE(doc.HasParseError());
+  const auto& accounts = doc["accounts"];
+  CHECK(accounts["fw"]["rate_limit_qps"].GetInt() == 50);
+  CHECK(accounts["fw"]["max_concurrent_calls"].GetInt() == 4);
+  CHECK(std::string(accounts["fw"]["marketing_window"].GetString()) == "00:00-00:00");
+  CHECK(std::string(accounts["fw"]["receipt_endpoint"].GetString()) == "https://gw.example.com/gateway/dd/sms/send/result");
+  CHECK(accounts["top"]["rate_limit_qps"].GetInt() == 0);
+  CHECK(accounts["top"]["max_concurrent_calls"].GetInt() == 16);
+  CHECK(std::string(accounts["top"]["marketing_window"].GetString()) == "08:00-22:00");
+  CHECK(std::string(accounts["ali"]["marketing_window"].GetString()) == "09:05-21:30");
+  CHECK(accounts["sms"]["use_batch_api"].GetBool());
+  for (const char* name : {"fw", "top", "ali"}) {
+    CAPTURE(name);
+    CHECK_FALSE(accounts[name].HasMember("use_batch_api"));
+  }
+  for (const char* name : {"top", "ali", "sms"}) {
+    CAPTURE(name);
+    CHECK_FALSE(accounts[name].HasMember("receipt_endpoint"));
+  }
+}
+
+TEST_CASE("a fw199_douyin account without a receipt endpoint prints none") {
+  herald_config cfg = parse_config(config_with_account(R"({"gateway": "fw199_douyin", "endpoint": "https://gw.example.com/",
+                                                           "app_id": "a", "app_secret": "s", "seller_nick": "n"})"),
+                                   fake_env{}.function());
+  rapidjson::Document doc;
+  doc.Parse(to_redacted_json(cfg).c_str());
+  CHECK_FALSE(doc["accounts"]["shop-a"].HasMember("receipt_endpoint"));
 }
 
 TEST_CASE("an empty secret is shown as empty, so that a missing password is visible") {
@@ -60,4 +99,8 @@ TEST_CASE("the redacted config is itself a valid config with the same effective 
   CHECK(again.ledger.quota_utc_offset_minutes == -330);
   CHECK(again.accounts.at("top").app_id == "top-key");
   CHECK(again.accounts.at("fw").daily_limit->marketing == 0);
+  CHECK(again.accounts.at("fw").receipt_endpoint->target == "/gateway/dd/sms/send/result");
+  CHECK(again.accounts.at("fw").marketing_window_end_minute == 0);
+  CHECK(again.accounts.at("ali").marketing_window_start_minute == 9 * 60 + 5);
+  CHECK(again.accounts.at("sms").use_batch_api);
 }

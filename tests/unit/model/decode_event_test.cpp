@@ -75,9 +75,10 @@ TEST_CASE("each gateway kind takes its own recipient kind") {
   CHECK(top->to.kind == recipient_kind::oaid);
 
   for (const char* account : {"brand-sms", "brand-card"}) {
+    const std::string card = account == std::string("brand-card") ? R"(, "card": {"fallback_type": "NONE"})" : "";
     for (const char* phone : {"13800138000", "+8613800138000", "12345", "+1234"}) {
       std::string json = std::string(R"({"account": ")") + account + R"(", "order_id": "1", "recipient": {"phone": ")" +
-                         phone + R"("}, "sign_name": "s", "template_code": "SMS_1"})";
+                         phone + R"("}, "sign_name": "s", "template_code": "SMS_1")" + card + "}";
       auto r = decode_event(json, cfg);
       REQUIRE_MESSAGE(r.has_value(), r.message());
       CHECK(r->to.kind == recipient_kind::phone);
@@ -181,16 +182,23 @@ TEST_CASE("the recipient must be the kind the account's gateway addresses") {
   CHECK(error_of(R"({"account": "shop-a", "order_id": "1", "recipient": {"phone": "13800138000"}})") ==
         R"(recipient: account "shop-a" (fw199_taobao) needs {"oaid": ...}, got {"phone": ...})");
   CHECK(error_of(R"({"account": "shop-dy", "order_id": "1", "recipient": {"oaid": "x"}})") ==
-        R"(recipient: account "shop-dy" (fw199_douyin) needs {"post_tel": ...}, got {"oaid": ...})");
+        R"(recipient: account "shop-dy" (fw199_douyin) needs {"post_tel": ...} or {"by_order": true}, got {"oaid": ...})");
+  CHECK(error_of(R"({"account": "shop-top", "order_id": "1", "recipient": {"by_order": true}})") ==
+        R"(recipient: account "shop-top" (top_oaid) needs {"oaid": ...}, got {"by_order": true})");
+  CHECK(error_of(R"({"account": "brand-card", "order_id": "1", "recipient": {"by_order": true}})") ==
+        R"(recipient: account "brand-card" (aliyun_card) needs {"phone": ...}, got {"by_order": true})");
   CHECK(error_of(R"({"account": "brand-sms", "order_id": "1", "recipient": {"post_tel": "x"}})") ==
         R"(recipient: account "brand-sms" (aliyun_sms) needs {"phone": ...}, got {"post_tel": ...})");
-  CHECK(error_of(R"({"recipient": {}})") == R"(recipient: must have exactly one key, "oaid", "post_tel" or "phone" (got 0))");
+  CHECK(error_of(R"({"recipient": {}})") ==
+        R"(recipient: must have exactly one key, "oaid", "post_tel", "phone" or "by_order" (got 0))");
   CHECK(error_of(R"({"recipient": {"oaid": "a", "phone": "1"}})") ==
-        R"(recipient: must have exactly one key, "oaid", "post_tel" or "phone" (got 2))");
+        R"(recipient: must have exactly one key, "oaid", "post_tel", "phone" or "by_order" (got 2))");
+  CHECK(error_of(R"({"recipient": {"by_order": true, "post_tel": "x"}})") ==
+        R"(recipient: must have exactly one key, "oaid", "post_tel", "phone" or "by_order" (got 2))");
   CHECK(error_of(R"({"recipient": {"email": "a@b.c"}})") ==
-        R"(recipient: unknown kind "email" (expected "oaid", "post_tel" or "phone"))");
+        R"(recipient: unknown kind "email" (expected "oaid", "post_tel", "phone" or "by_order"))");
   CHECK(error_of(R"({"recipient": "13800138000"})") ==
-        R"(recipient: must be an object with one key, "oaid", "post_tel" or "phone" (got a string))");
+        R"(recipient: must be an object with one key, "oaid", "post_tel", "phone" or "by_order" (got a string))");
   CHECK(error_of(R"({"recipient": {"oaid": 5}})") == "recipient.oaid: must be a string (got a number)");
   CHECK(error_of(R"({"recipient": {"oaid": ""}})") == "recipient.oaid: empty");
   CHECK(error_of(R"({"recipient": {"phone": "138-0013-8000"}})") ==
@@ -213,6 +221,8 @@ TEST_CASE("no error message contains the recipient's value") {
            R"({"recipient": {"oaid": ")" + value + R"(\n"}})",
            R"({"recipient": {")" + value + R"(": "x"}})",
            R"({"recipient": {"+)" + value + R"(": "x"}})",
+           R"({"recipient": {"by_order": ")" + value + R"("}})",
+           R"({"account": "shop-dy", "order_id": "1", "recipient": {"by_order": ")" + value + R"("}})",
        }) {
     std::string message = error_of(json);
     CHECK(message != "(no error)");
@@ -236,4 +246,46 @@ TEST_CASE("params must be an object of strings and numbers") {
   auto escaped = decode_event(taobao_event_with(R"("params": {"a\"b": "x", "a\\b": "y", "c": "z\u0001"})"), cfg);
   REQUIRE_MESSAGE(escaped.has_value(), escaped.message());
   CHECK(escaped->params_json == R"({"a\"b":"x","a\\b":"y","c":"z\u0001"})");
+}
+
+TEST_CASE("a fw199_douyin event may address the buyer of its order with {\"by_order\": true}") {
+  auto r = decode_event(R"({"account": "shop-dy", "order_id": "6919023423442342342", "recipient": {"by_order": true},
+                            "sign_name": "s", "template_code": "ST_72dd4e2c"})",
+                        cfg);
+  REQUIRE_MESSAGE(r.has_value(), r.message());
+  CHECK(r->to.kind == recipient_kind::by_order);
+  CHECK(r->to.value.empty());
+  CHECK(r->is_event_id_derived);
+  CHECK(r->event_id == derive_event_id(r.value()));
+  CHECK(recipient_kind_for(config::gateway_kind::fw199_douyin) == recipient_kind::post_tel);  // still the main kind
+}
+
+TEST_CASE("by_order takes only true") {
+  CHECK(error_of(R"({"recipient": {"by_order": false}})") == "recipient.by_order: must be true (got false)");
+  CHECK(error_of(R"({"recipient": {"by_order": "true"}})") == "recipient.by_order: must be true (got a string)");
+  CHECK(error_of(R"({"recipient": {"by_order": 1}})") == "recipient.by_order: must be true (got a number)");
+  CHECK(error_of(R"({"recipient": {"by_order": null}})") == "recipient.by_order: must be true (got null)");
+  CHECK(error_of(R"({"recipient": {"by_order": {"order_id": "1"}}})") ==
+        "recipient.by_order: must be true (got an object)");
+  CHECK(error_of(R"({"recipient": {"by_order": [true]}})") == "recipient.by_order: must be true (got an array)");
+}
+
+TEST_CASE("which gateway accepts which recipient kind") {
+  using config::gateway_kind;
+  struct row {
+    gateway_kind gateway;
+    bool oaid, post_tel, phone, by_order;
+  };
+  for (const row& r : {row{gateway_kind::fw199_taobao, true, false, false, false},
+                       row{gateway_kind::top_oaid, true, false, false, false},
+                       row{gateway_kind::fw199_douyin, false, true, false, true},
+                       row{gateway_kind::aliyun_sms, false, false, true, false},
+                       row{gateway_kind::aliyun_card, false, false, true, false}}) {
+    CAPTURE(config::to_string(r.gateway));
+    CHECK(accepts_recipient(r.gateway, recipient_kind::oaid) == r.oaid);
+    CHECK(accepts_recipient(r.gateway, recipient_kind::post_tel) == r.post_tel);
+    CHECK(accepts_recipient(r.gateway, recipient_kind::phone) == r.phone);
+    CHECK(accepts_recipient(r.gateway, recipient_kind::by_order) == r.by_order);
+    CHECK(accepts_recipient(r.gateway, recipient_kind_for(r.gateway)));  // the main kind is always accepted
+  }
 }

@@ -74,9 +74,36 @@ TEST_CASE("decode_event derives the id only when event_id is absent") {
   CHECK_FALSE(given->is_event_id_derived);
 }
 
+TEST_CASE("a by_order recipient derives from its kind and an empty value; the order is already in the key") {
+  event e = sample();
+  e.account = "shop-dy";
+  e.template_code = "ST_72dd4e2c";
+  e.to = {recipient_kind::by_order, ""};
+  auto digest = crypto::sha256("shop-dy\x1f" "3006925020239565830\x1f" "ST_72dd4e2c\x1f" "by_order\x1f");
+  CHECK(derive_event_id(e) ==
+        "d:" + crypto::to_hex(std::string_view(reinterpret_cast<const char*>(digest.data()), 16)));
+
+  // Addressing the same order's buyer by post_tel is another notification (the ledger cannot know
+  // that the two are one person).
+  event by_tel = e;
+  by_tel.to = {recipient_kind::post_tel, ""};
+  CHECK(derive_event_id(by_tel) != derive_event_id(e));
+  event other_order = e;
+  other_order.order_id = "3006925020239565831";
+  CHECK(derive_event_id(other_order) != derive_event_id(e));
+
+  const auto cfg = test::accounts_of_every_kind();
+  auto decoded = decode_event(R"({"account": "shop-dy", "order_id": 3006925020239565830, "recipient": {"by_order": true},
+                                  "sign_name": "s", "template_code": "ST_72dd4e2c"})",
+                              cfg);
+  REQUIRE_MESSAGE(decoded.has_value(), decoded.message());
+  CHECK(decoded->event_id == derive_event_id(e));
+}
+
 TEST_CASE("recipient kinds are named by their JSON keys") {
-  for (auto k : {recipient_kind::oaid, recipient_kind::post_tel, recipient_kind::phone})
+  for (auto k : {recipient_kind::oaid, recipient_kind::post_tel, recipient_kind::phone, recipient_kind::by_order})
     CHECK(parse_recipient_kind(to_string(k)) == k);
   CHECK(to_string(recipient_kind::post_tel) == "post_tel");
+  CHECK(to_string(recipient_kind::by_order) == "by_order");
   CHECK_FALSE(parse_recipient_kind("email").has_value());
 }
