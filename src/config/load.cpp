@@ -194,6 +194,19 @@ log_config read_log(const object_reader& r) {
   return c;
 }
 
+// "host:port" with an IP address host (the admin endpoint binds it, nothing resolves it).
+admin_config read_admin(const object_reader& r) {
+  admin_config c;
+  if (!r.read_string("listen", c.listen, {.may_be_empty = true, .max_length = 64}) || c.listen.empty()) return c;
+  const auto colon = c.listen.rfind(':');
+  const std::string port = colon == std::string::npos ? "" : c.listen.substr(colon + 1);
+  const bool is_port = !port.empty() && port.size() <= 5 &&
+                       port.find_first_not_of("0123456789") == std::string::npos && std::stoul(port) <= 65535;
+  if (colon == std::string::npos || colon == 0 || !is_port)
+    r.fail_at("listen", "must be host:port with an IP address, e.g. \"0.0.0.0:9464\" (got " + quote(c.listen) + ")");
+  return c;
+}
+
 }  // namespace
 
 namespace {
@@ -241,7 +254,7 @@ herald_config parse_config(std::string_view json_text, const getenv_function& ge
   }
   if (!doc.IsObject()) throw config_error("", "the config must be a JSON object (got " + detail::describe(doc) + ")");
 
-  object_reader root(doc, "", getenv, {"kafka", "redis", "ledger", "quota", "batch", "http", "log", "accounts"});
+  object_reader root(doc, "", getenv, {"kafka", "redis", "ledger", "quota", "batch", "http", "log", "admin", "accounts"});
   herald_config cfg;
   read_section(root, "kafka", cfg.kafka, read_kafka,
                {"brokers", "group_id", "client_id", "topics", "results_topic", "dlq_topic", "session_timeout_ms",
@@ -256,6 +269,7 @@ herald_config parse_config(std::string_view json_text, const getenv_function& ge
   read_section(root, "http", cfg.http, read_http,
                {"ca_file", "verify_peer", "connect_timeout_ms", "request_timeout_ms", "max_connections_per_endpoint"});
   read_section(root, "log", cfg.log, read_log, {"level"});
+  read_section(root, "admin", cfg.admin, read_admin, {"listen"});
 
   const rapidjson::Value* accounts = root.find_object("accounts");
   if (accounts == nullptr) detail::fail("accounts", "missing (at least one account is required)");

@@ -184,6 +184,10 @@ std::string to_redacted_json(const herald_config& cfg) {
   o.string("level", cfg.log.level);
   o.end();
 
+  o.begin("admin");
+  o.string("listen", cfg.admin.listen);
+  o.end();
+
   o.begin("accounts");
   for (const auto& [name, account] : cfg.accounts) write_account(o, name, account);
   o.end();

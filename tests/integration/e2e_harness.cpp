@@ -351,19 +351,29 @@ std::string gateway_simulator::url(const std::string& path) const {
   return "https://127.0.0.1:" + std::to_string(port_) + path;
 }
 
-static std::string admin_call(const std::string& url, const std::string& method, const std::string& body) {
+static http::exchange call(const std::string& url, const std::string& method, const std::string& body) {
   boost::asio::io_context io;
   config::http_config hc;
   hc.ca_file = test_tls().ca_file;
   http::client_pool pool(io.get_executor(), hc);
-  auto ep = config::parse_endpoint(url, false);
+  auto ep = config::parse_endpoint(url, /*allow_plain_http=*/true);
   if (!ep) throw std::runtime_error("bad url " + url);
   http::request req{method, ep->target, body.empty() ? "" : "application/json", body, {}};
   auto fut = boost::asio::co_spawn(io, pool.send(*ep, std::move(req)), boost::asio::use_future);
   io.run();
-  http::exchange ex = fut.get();
+  return fut.get();
+}
+
+static std::string admin_call(const std::string& url, const std::string& method, const std::string& body) {
+  http::exchange ex = call(url, method, body);
   if (ex.fail != http::failure::none) throw std::runtime_error("simulator admin call failed: " + ex.error);
   return ex.resp.body;
+}
+
+std::pair<int, std::string> http_get(const std::string& url) {
+  http::exchange ex = call(url, "GET", "");
+  if (ex.fail != http::failure::none) return {0, ex.error};
+  return {ex.resp.status, ex.resp.body};
 }
 
 std::string gateway_simulator::get(const std::string& path) { return admin_call(url(path), "GET", ""); }

@@ -86,13 +86,13 @@ struct world {
     create_topic(dlq, 1);
   }
 
-  std::string config(unsigned transactional_limit = 10, int redis_port_value = 0) const {
+  std::string config(unsigned transactional_limit = 10, int redis_port_value = 0, const std::string& extra = "") const {
     std::string accounts = R"({"shop-a": {"gateway": "fw199_taobao", "endpoint": ")" +
                            sim.url("/jst/sms/oaid/send") +
                            R"(", "app_id": "app-1", "app_secret": "${TEST_FW199_SECRET}",
       "seller_nick": "seller-a", "daily_limit": {"transactional": )" +
                            std::to_string(transactional_limit) + R"(, "marketing": 3}}})";
-    return write_config(events, results, dlq, group, prefix, accounts, "", redis_port_value);
+    return write_config(events, results, dlq, group, prefix, accounts, extra, redis_port_value);
   }
 
   std::unique_ptr<child_process> start(const std::string& cfg) const {
@@ -287,4 +287,21 @@ TEST_CASE("while Redis is unreachable nothing is sent, and everything goes out o
   auto outcomes = await_outcomes(w, 5, *herald);
   CHECK(count_status(outcomes, "sent") == 5);
   CHECK(stat(w.sim.get("/_sim/stats"), "items_accepted") == 5);
+}
+
+TEST_CASE("the admin endpoint serves metrics and readiness") {
+  world w;
+  const int port = free_port();
+  auto herald = w.start(w.config(10, 0, R"("admin": {"listen": "127.0.0.1:)" + std::to_string(port) + R"("},)"));
+  produce(w.events, {event_json("adm-1", "a1", "oaid-a1"), "not json"});
+  await_outcomes(w, 2, *herald);
+  const std::string base = "http://127.0.0.1:" + std::to_string(port);
+  auto [status, metrics] = http_get(base + "/metrics");
+  REQUIRE(status == 200);
+  CHECK(metrics.find("herald_outcomes_total{status=\"sent\"} 1\n") != std::string::npos);
+  CHECK(metrics.find("herald_outcomes_total{status=\"invalid\"} 1\n") != std::string::npos);
+  CHECK(metrics.find("herald_redis_up 1\n") != std::string::npos);
+  CHECK(http_get(base + "/healthz").first == 200);
+  CHECK(http_get(base + "/readyz").first == 200);
+  CHECK(http_get(base + "/nothing").first == 404);
 }

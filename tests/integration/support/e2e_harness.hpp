@@ -93,6 +93,9 @@ class gateway_simulator {
   std::unique_ptr<child_process> process_;
 };
 
+// A GET over plain HTTP or HTTPS (the test CA); status 0 and the error when it failed.
+std::pair<int, std::string> http_get(const std::string& url);
+
 // --- Herald -------------------------------------------------------------------------------
 // Writes a config to a temp file; `accounts_json` is the body of "accounts".
 std::string write_config(const std::string& events_topic, const std::string& results_topic,

@@ -153,3 +153,15 @@ TEST_CASE("a misspelt new option is an unknown key with a suggestion") {
   CHECK(error_of(minimal_config(R"(, "marketing_windows": "08:00-22:00")")) ==
         "accounts.shop-a.marketing_windows: unknown key (did you mean \"marketing_window\"?)");
 }
+
+TEST_CASE("admin.listen takes host:port and names a bad value") {
+  const std::string base = R"({"accounts": {"a": {"gateway": "fw199_taobao", "endpoint": "https://gw.example/x",
+      "app_id": "i", "app_secret": "s", "seller_nick": "n"}}, "admin": {"listen": )";
+  auto cfg = herald::config::parse_config(base + R"("0.0.0.0:9464"}})");
+  CHECK(cfg.admin.listen == "0.0.0.0:9464");
+  CHECK(herald::config::parse_config(base + R"(""}})").admin.listen.empty());
+  CHECK_THROWS_WITH_AS(herald::config::parse_config(base + R"("9464"}})"),
+                       doctest::Contains("admin.listen: must be host:port"), herald::config::config_error);
+  CHECK_THROWS_WITH_AS(herald::config::parse_config(base + R"("0.0.0.0:99999"}})"),
+                       doctest::Contains("admin.listen"), herald::config::config_error);
+}
