@@ -44,6 +44,7 @@ struct SendOutcome {
   int code = 0;      // its top-level "code"
   std::size_t items_accepted = 0;
   std::size_t items_rejected = 0;
+  unsigned http_status = 200;  // the answer's HTTP status (Alibaba Cloud answers errors with 4xx)
 };
 
 // Validates and processes one call. Accepted items are recorded in `store`; call and item

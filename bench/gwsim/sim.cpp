@@ -6,6 +6,8 @@
 
 #include <utility>
 
+#include "top_oaid.hpp"
+
 namespace gwsim {
 namespace {
 
@@ -48,7 +50,33 @@ Reply Simulator::handle(std::string_view method, std::string_view target,
   const bool post = method == "POST";
   if (path == send_path) {
     if (!post) return error_reply(405, "use POST");
-    return handle_send(content_type, body, now_unix);
+    return handle_send(handle_oaid_send, content_type, body, now_unix);
+  }
+  if (path == douyin_send_path) {
+    if (!post) return error_reply(405, "use POST");
+    return handle_send(handle_douyin_send, content_type, body, now_unix);
+  }
+  if (path == top_path) {
+    if (!post) return error_reply(405, "use POST");
+    return handle_send(handle_top_send, content_type, body, now_unix);
+  }
+  if (path == douyin_result_path) {
+    // A query, not a send: no faults, not counted in the stats.
+    if (!post) return error_reply(405, "use POST");
+    return json_reply(200, handle_douyin_result(content_type, body, send_config_, store_, now_unix,
+                                                id_rng_).body);
+  }
+  if (path == aliyun_path) {
+    // Alibaba Cloud RPC: every Action on "/", parameters in the query string and/or the body.
+    if (!post && !get) return error_reply(405, "use POST or GET");
+    const std::string_view query =
+        path.size() < target.size() ? target.substr(path.size() + 1) : std::string_view{};
+    return handle_send(
+        [&](std::string_view ct, std::string_view b, const SendConfig& config, Store& store,
+            std::int64_t now, Rng& ids) {
+          return handle_aliyun_rpc(method, query, ct, b, config, aliyun_, store, now, ids);
+        },
+        content_type, body, now_unix);
   }
   if (path == "/_sim/stats") {
     if (!get) return error_reply(405, "use GET");
@@ -61,6 +89,7 @@ Reply Simulator::handle(std::string_view method, std::string_view target,
   if (path == "/_sim/reset") {
     if (!post) return error_reply(405, "use POST");
     store_.reset();
+    aliyun_.reset();
     return json_reply(200, message_json(0, "reset"));
   }
   if (path == "/_sim/faults") {
@@ -72,8 +101,8 @@ Reply Simulator::handle(std::string_view method, std::string_view target,
   return error_reply(404, "no such path: " + std::string(path.substr(0, 200)));
 }
 
-Reply Simulator::handle_send(std::string_view content_type, std::string_view body,
-                             std::int64_t now_unix) {
+Reply Simulator::handle_send(SendHandler handler, std::string_view content_type,
+                             std::string_view body, std::int64_t now_unix) {
   Counters& counters = store_.counters();
   ++counters.requests;
   const std::chrono::milliseconds latency{faults_.latency_ms};
@@ -89,8 +118,7 @@ Reply Simulator::handle_send(std::string_view content_type, std::string_view bod
   const bool drop = fault_rng_.chance(faults_.p_drop_answer);
   const bool slow = !drop && fault_rng_.chance(faults_.p_slow);
   // Items are recorded when the call arrives; latency and slowness only delay the answer.
-  SendOutcome outcome =
-      handle_oaid_send(content_type, body, send_config_, store_, now_unix, id_rng_);
+  SendOutcome outcome = handler(content_type, body, send_config_, store_, now_unix, id_rng_);
   if (drop) {
     ++counters.fault_drop_answer;
     return Reply{Action::drop, 0, {}, std::chrono::milliseconds{0}};
@@ -100,7 +128,7 @@ Reply Simulator::handle_send(std::string_view content_type, std::string_view bod
     ++counters.fault_slow;
     delay += std::chrono::milliseconds{faults_.slow_ms};
   }
-  return Reply{Action::respond, 200, std::move(outcome.body), delay};
+  return Reply{Action::respond, outcome.http_status, std::move(outcome.body), delay};
 }
 
 std::string Simulator::settings_json() const {

@@ -4,10 +4,13 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "aliyun_rpc.hpp"
+#include "fw199_douyin.hpp"
 #include "fw199_taobao.hpp"
 #include "rng.hpp"
 #include "store.hpp"
@@ -56,6 +59,7 @@ class Simulator {
                std::string_view body, std::int64_t now_unix);
 
   Store& store() { return store_; }
+  AliyunState& aliyun() { return aliyun_; }
   const FaultSettings& faults() const { return faults_; }
   std::uint32_t daily_limit() const { return send_config_.daily_limit; }
 
@@ -65,7 +69,14 @@ class Simulator {
   std::optional<std::string> apply_settings(std::string_view json);
 
  private:
-  Reply handle_send(std::string_view content_type, std::string_view body, std::int64_t now_unix);
+  // One send call of any endpoint: faults first, then `handler` (the endpoint's own checks).
+  // (std::function: the Alibaba Cloud endpoint's handler also carries its method, query string
+  // and nonce/receipt state.)
+  using SendHandler = std::function<SendOutcome(std::string_view content_type, std::string_view body,
+                                                const SendConfig& config, Store& store,
+                                                std::int64_t now_unix, Rng& ids)>;
+  Reply handle_send(SendHandler handler, std::string_view content_type, std::string_view body,
+                    std::int64_t now_unix);
 
   SecretTable secrets_;
   SendConfig send_config_;
@@ -73,6 +84,7 @@ class Simulator {
   Store store_;
   Rng fault_rng_;
   Rng id_rng_;
+  AliyunState aliyun_;  // Alibaba Cloud nonces and receipts (aliyun_rpc.hpp)
 };
 
 }  // namespace gwsim

@@ -64,6 +64,12 @@ bool Store::try_accept(const ItemKey& item, std::int64_t day, std::uint32_t dail
   return true;
 }
 
+std::uint32_t Store::accepted_today(const ItemKey& item, std::int64_t day) const {
+  if (day != daily_day_) return 0;
+  const auto it = daily_.find(daily_key(item));
+  return it == daily_.end() ? 0 : it->second;
+}
+
 std::uint32_t Store::accepted_count(const ItemKey& item) const {
   const auto it = index_.find(make_key(item));
   return it == index_.end() ? 0 : it->second->count;
@@ -75,6 +81,7 @@ void Store::reset() {
   duplicates_ = 0;
   daily_.clear();
   counters_ = Counters{};
+  message_ids_.clear();
 }
 
 namespace {

@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
+#include <utility>
 
 namespace gwsim {
 
@@ -34,7 +36,7 @@ inline constexpr std::string_view daily_limit = "daily_limit";
 }  // namespace reason
 
 struct Counters {
-  std::uint64_t requests = 0;  // POST /jst/sms/oaid/send received, faulted ones included
+  std::uint64_t requests = 0;  // send calls received (every send endpoint), faulted ones included
   std::uint64_t items_accepted = 0;
   std::map<std::string, std::uint64_t, std::less<>> items_rejected;
   std::map<std::string, std::uint64_t, std::less<>> calls_rejected;
@@ -61,11 +63,19 @@ class Store {
   // Returns false, recording nothing, when the limit is reached.
   bool try_accept(const ItemKey& item, std::int64_t day, std::uint32_t daily_limit);
 
+  // How many acceptances count against the daily limit of this item's number on `day` (what
+  // try_accept compares with the limit); lets a whole-call check run before anything is accepted.
+  std::uint32_t accepted_today(const ItemKey& item, std::int64_t day) const;
+
   // How many times exactly this (appid, seller, order_id, template_code, oaid) was accepted.
   std::uint32_t accepted_count(const ItemKey& item) const;
 
   std::uint64_t accepted_unique() const { return records_.size(); }
   std::uint64_t duplicates() const { return duplicates_; }
+
+  // The message_id of an accepted 抖店 item, for its send-result query (fw199_douyin.hpp).
+  void remember_message_id(std::string id) { message_ids_.insert(std::move(id)); }
+  bool knows_message_id(std::string_view id) const { return message_ids_.count(std::string(id)) != 0; }
 
   Counters& counters() { return counters_; }
   const Counters& counters() const { return counters_; }
@@ -94,6 +104,7 @@ class Store {
   std::int64_t daily_day_ = 0;
   std::unordered_map<std::uint64_t, std::uint32_t> daily_;  // hashed number key -> count today
   Counters counters_;
+  std::unordered_set<std::string> message_ids_;  // 抖店 message ids accepted
 };
 
 }  // namespace gwsim

@@ -9,6 +9,7 @@
 #include "herald/config/load.hpp"
 #include "herald/pipeline/worker.hpp"
 #include "herald/util/log.hpp"
+#include "sign_command.hpp"
 
 namespace {
 
@@ -55,6 +56,12 @@ int main(int argc, char** argv) {
   auto* check_cmd = app.add_subcommand("check-config", "validate a configuration without connecting; print it, secrets redacted");
   check_cmd->add_option("-c,--config", config_path, "the JSON configuration file")->required();
   auto* version_cmd = app.add_subcommand("version", "print the version");
+  std::string scheme, method = "POST";
+  auto* sign_cmd = app.add_subcommand(
+      "sign", "sign a JSON object of string parameters read on stdin with the secret in HERALD_SIGN_SECRET; "
+              "prints the canonical string, then the signature on the last line");
+  sign_cmd->add_option("--scheme", scheme, "top-md5 | top-hmac | top-hmac-sha256 | fw199 | aliyun-rpc")->required();
+  sign_cmd->add_option("--method", method, "HTTP method, for aliyun-rpc (GET or POST)");
 
   CLI11_PARSE(app, argc, argv);
   try {
@@ -63,6 +70,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*check_cmd) return check_config(config_path);
+    if (*sign_cmd) return herald::app::run_sign(scheme, method, std::cin);
     if (*run_cmd) return run(config_path);
   } catch (const herald::config::config_error& e) {
     std::cerr << "herald: configuration error: " << e.what() << "\n";

@@ -32,7 +32,10 @@ item_keys make_keys(std::string_view prefix, const model::event& e, std::int64_t
   k.quota.append(e.category == config::category::marketing ? ":m:" : ":t:");
   json::append_int(k.quota, time::calendar_day(now_seconds, offset_minutes));
   k.quota.push_back(':');
-  k.quota.append(short_hash("recipient", model::to_string(e.to.kind), e.to.value));
+  // A by_order recipient is the buyer of that order: the order id stands for the person.
+  const std::string_view who = e.to.kind == model::recipient_kind::by_order ? std::string_view(e.order_id)
+                                                                             : std::string_view(e.to.value);
+  k.quota.append(short_hash("recipient", model::to_string(e.to.kind), who));
   return k;
 }
 

@@ -68,3 +68,11 @@ TEST_CASE("a reserve answer of the wrong length or shape is an error, never a gu
   std::vector<std::string> odd{"zzz"};
   CHECK_FALSE(ledger::decode_reserve(odd, 1).has_value());
 }
+
+TEST_CASE("recipients addressed by order have a quota per order, not one per account") {
+  auto a = sample();
+  a.to = {model::recipient_kind::by_order, ""};
+  auto b = a;
+  b.order_id = "another-order";
+  CHECK(ledger::make_keys("h:", a, 0, 480).quota != ledger::make_keys("h:", b, 0, 480).quota);
+}
