@@ -1,4 +1,4 @@
-// herald-gwsim: an HTTPS stand-in for the fw199 (蜂巢) SMS gateway's Taobao OAID batch endpoint.
+// herald-gwsim: an HTTPS stand-in for the SMS gateways (fw199 Taobao and 抖店, TOP, Alibaba Cloud).
 // See bench/gwsim/README.md.
 #include <CLI/CLI.hpp>
 
@@ -13,7 +13,7 @@
 #include "sim.hpp"
 
 int main(int argc, char** argv) {
-  CLI::App app{"herald-gwsim: fw199 Taobao OAID SMS gateway simulator (HTTPS)"};
+  CLI::App app{"herald-gwsim: SMS gateway simulator (HTTPS): fw199 Taobao and 抖店, TOP OAID, Alibaba Cloud"};
 
   std::string listen = "127.0.0.1:0";
   gwsim::ServerOptions server;

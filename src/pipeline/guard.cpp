@@ -70,7 +70,10 @@ boost::asio::awaitable<void> worker::impl::run_guard(std::vector<item*> batch) {
                        "ambiguous",
                        "an earlier attempt may have sent it (ledger record: " + a.state + "); " +
                            std::string(config::to_string(it->acct->cfg->gateway)) +
-                           " has no receipt query, so the account's policy decides",
+                           (it->acct->gw->caps().has_receipt_query
+                                ? " has a receipt query, but this version does not consult it yet,"
+                                : " has no receipt query,") +
+                           " so the account's policy decides",
                        "",
                        "",
                        std::string(config::to_string(policy))};
