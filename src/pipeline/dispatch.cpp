@@ -65,17 +65,21 @@ boost::asio::awaitable<void> worker::impl::send_batch(std::vector<item*> items) 
 
   gateway::send_context ctx{now_ms() / 1000, crypto::random_hex(16)};
   gateway::http_request built;
+  std::string build_error;
   try {
     built = acct.gw->build(events, ctx);
   } catch (const std::exception& e) {
+    build_error = e.what();
+  }
+  if (!build_error.empty()) {
     // A request the gateway cannot build (a contract broken between batcher and gateway) fails
     // its items for good; nothing was sent, so the ledger releases them.
     call_finished(acct);
-    log::error("gateway request could not be built", {{"account", acct.cfg->name}, {"error", e.what()}});
+    log::error("gateway request could not be built", {{"account", acct.cfg->name}, {"error", build_error}});
     std::vector<decision> failed;
     for (item* it : items)
       failed.push_back({it, model::status::failed, ledger::settle_op::failed, "permanent",
-                        std::string("the request could not be built: ") + e.what(), "", "", ""});
+                        "the request could not be built: " + build_error, "", "", ""});
     co_await settle_in_ledger(failed);
     for (const auto& d : failed) settle(d);
     co_return;
