@@ -147,10 +147,20 @@ std::vector<kafka_record> consume(const std::string& topic, std::size_t count, s
                                                    {"auto.offset.reset", "earliest"},
                                                    {"enable.auto.commit", "false"}});
   rd_kafka_poll_set_consumer(rk);
-  auto* subs = rd_kafka_topic_partition_list_new(1);
-  rd_kafka_topic_partition_list_add(subs, topic.c_str(), RD_KAFKA_PARTITION_UA);
-  rd_kafka_subscribe(rk, subs);
-  rd_kafka_topic_partition_list_destroy(subs);
+  // Assign every partition from the beginning: no group join, so reading starts at once.
+  rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
+  const rd_kafka_metadata_t* md = nullptr;
+  if (rd_kafka_metadata(rk, 0, rkt, &md, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR || md->topic_cnt != 1 ||
+      md->topics[0].err)
+    throw std::runtime_error("no metadata for topic " + topic);
+  auto* parts = rd_kafka_topic_partition_list_new(md->topics[0].partition_cnt);
+  for (int i = 0; i < md->topics[0].partition_cnt; ++i)
+    rd_kafka_topic_partition_list_add(parts, topic.c_str(), md->topics[0].partitions[i].id)->offset =
+        RD_KAFKA_OFFSET_BEGINNING;
+  rd_kafka_metadata_destroy(md);
+  rd_kafka_topic_destroy(rkt);
+  rd_kafka_assign(rk, parts);
+  rd_kafka_topic_partition_list_destroy(parts);
   std::vector<kafka_record> out;
   auto deadline = std::chrono::steady_clock::now() + timeout;
   std::optional<std::chrono::steady_clock::time_point> settle_until;
