@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "herald/config/load.hpp"
+#include "herald/ledger/ledger_script.hpp"
 #include "herald/pipeline/worker.hpp"
 #include "herald/util/log.hpp"
 #include "sign_command.hpp"
@@ -63,6 +64,10 @@ int main(int argc, char** argv) {
   sign_cmd->add_option("--scheme", scheme, "top-md5 | top-hmac | top-hmac-sha256 | fw199 | aliyun-rpc")->required();
   sign_cmd->add_option("--method", method, "HTTP method, for aliyun-rpc (GET or POST)");
 
+  std::string script_name;
+  auto* script_cmd = app.add_subcommand("ledger-script", "print one of the ledger's Lua scripts (reserve or settle)");
+  script_cmd->add_option("name", script_name)->required()->check(CLI::IsMember({"reserve", "settle"}));
+
   CLI11_PARSE(app, argc, argv);
   try {
     if (*version_cmd) {
@@ -70,6 +75,10 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*check_cmd) return check_config(config_path);
+    if (*script_cmd) {
+      std::cout << (script_name == "reserve" ? herald::ledger::reserve_script() : herald::ledger::settle_script());
+      return 0;
+    }
     if (*sign_cmd) return herald::app::run_sign(scheme, method, std::cin);
     if (*run_cmd) return run(config_path);
   } catch (const herald::config::config_error& e) {

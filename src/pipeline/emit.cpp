@@ -1,5 +1,7 @@
 // Emit: the one outcome record of each event goes to the results topic (and an invalid event's
 // original bytes to the DLQ); only once Kafka has them does the offset become committable.
+#include <sys/resource.h>
+
 #include <boost/asio/post.hpp>
 
 #include "herald/util/json_text.hpp"
@@ -112,8 +114,16 @@ void worker::impl::finish_stop() {
   redis->stop();
   http->close_all();
   if (admin) admin->stop();
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto micros = [](const timeval& tv) { return static_cast<std::int64_t>(tv.tv_sec) * 1'000'000 + tv.tv_usec; };
+  // CPU and peak memory over the whole run: the benchmark reads them from this line.
   log::info("herald stopped", {{"unsettled", static_cast<std::int64_t>(total_in_flight)},
-                               {"undelivered_records", static_cast<std::int64_t>(left)}});
+                               {"undelivered_records", static_cast<std::int64_t>(left)},
+                               {"consumed", static_cast<std::int64_t>(stats.consumed)},
+                               {"cpu_user_us", micros(usage.ru_utime)},
+                               {"cpu_system_us", micros(usage.ru_stime)},
+                               {"max_rss_kb", static_cast<std::int64_t>(usage.ru_maxrss)}});
   done(producer->has_fatal_error() ? 2 : 0);
 }
 

@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+"""Turns a bench/run output folder into report.json and report.md (figures from this one run)."""
+import csv
+import json
+import os
+import sys
+
+out, events, rate_events, rate = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+
+
+def load(name):
+    with open(os.path.join(out, name)) as f:
+        return json.load(f)
+
+
+def kafka_limit():
+    # ConsumerPerformance CSV: start.time, end.time, data.consumed.in.MB, MB.sec,
+    # data.consumed.in.nMsg, nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec
+    row = next(csv.reader(open(os.path.join(out, "kafka-consumer-perf.csv"))))
+    return {"messages": int(row[4]), "msgs_per_second": float(row[5]), "fetch_msgs_per_second": float(row[9])}
+
+
+def redis_limit():
+    row = next(csv.reader(open(os.path.join(out, "redis-benchmark.csv"))))
+    calls = float(row[1])
+    return {"script_calls_per_second": calls, "items_per_call": 100, "items_per_second": calls * 100}
+
+
+report = {"events": events, "scenarios": {}, "machine": {"kafka_consume": kafka_limit(), "redis_ledger_script": redis_limit()}}
+for name in ("fast", "slow", "rate"):
+    report["scenarios"][name] = {"stat": load(f"{name}.stat.json"), "process": load(f"{name}.process.json")}
+lower = min(report["machine"]["kafka_consume"]["fetch_msgs_per_second"],
+            report["machine"]["redis_ledger_script"]["items_per_second"])
+fast = report["scenarios"]["fast"]
+report["herald_fraction_of_machine_limit"] = fast["stat"]["events_per_second"] / lower
+targets = {
+    "throughput_events_per_second >= 50000": fast["stat"]["events_per_second"] >= 50000,
+    "cpu_us_per_event <= 10": fast["process"]["cpu_us_per_event"] <= 10,
+    "redis_round_trips_per_event <= 0.05": fast["process"]["redis_round_trips_per_event"] <= 0.05,
+    "peak_rss_mb <= 150": fast["process"]["peak_rss_mb"] <= 150,
+    "redis_bytes_per_ledger_entry <= 100": (fast["process"]["redis_bytes_per_ledger_entry"] or 1e9) <= 100,
+    "p99_latency_ms <= 250 at 10k/s, 20 ms gateway": report["scenarios"]["rate"]["stat"]["latency_ms"]["p99"] <= 250,
+    "fraction_of_machine_limit >= 0.5": report["herald_fraction_of_machine_limit"] >= 0.5,
+}
+report["targets"] = targets
+json.dump(report, open(os.path.join(out, "report.json"), "w"), indent=2)
+
+m = report["machine"]
+lines = [
+    f"# Herald benchmark ({events:,} events, 12 partitions, one run)",
+    "",
+    "| scenario | events/s (first→last outcome) | CPU µs/event | peak RSS MB | Redis round trips/event | Redis B/ledger entry | latency p50/p99/max ms |",
+    "|---|---|---|---|---|---|---|",
+]
+titles = {"fast": "gateway answers at once", "slow": "gateway answers after 20 ms",
+          "rate": f"fixed {rate:,}/s, 20 ms gateway ({rate_events:,} events)"}
+for name, s in report["scenarios"].items():
+    st, pr = s["stat"], s["process"]
+    lat = st["latency_ms"]
+    per_entry = pr["redis_bytes_per_ledger_entry"]
+    lines.append(f"| {titles[name]} | {st['events_per_second']:,.0f} | {pr['cpu_us_per_event']:.1f} | {pr['peak_rss_mb']:.0f} | "
+                 f"{pr['redis_round_trips_per_event']:.4f} | {per_entry if per_entry is None else round(per_entry)} | "
+                 f"{lat['p50']}/{lat['p99']}/{lat['max']} |")
+lines += [
+    "",
+    "Outcomes (fast): " + ", ".join(f"{k} {v:,}" for k, v in fast["stat"]["by_status"].items()),
+    "",
+    "## The machine's own limits, same run",
+    "",
+    f"- Raw Kafka consume rate of the same topic (ConsumerPerformance, fetch rate): {m['kafka_consume']['fetch_msgs_per_second']:,.0f} msgs/s",
+    f"- Redis rate of the ledger's reserve script (redis-benchmark, 100 items a call): "
+    f"{m['redis_ledger_script']['script_calls_per_second']:,.0f} calls/s = {m['redis_ledger_script']['items_per_second']:,.0f} items/s",
+    f"- Herald (fast) as a fraction of the lower limit: {report['herald_fraction_of_machine_limit']:.2f}",
+    "",
+    "## Targets",
+    "",
+]
+lines += [f"- {'met' if ok else 'NOT met'}: {t}" for t, ok in targets.items()]
+lines += ["", "Plots: throughput.png (outcomes per second), latency.png (fixed-rate latency distribution)."]
+open(os.path.join(out, "report.md"), "w").write("\n".join(lines) + "\n")
