@@ -58,7 +58,7 @@ void worker::impl::on_revoked(std::span<const kafka::topic_partition> tps) {
 }
 
 void worker::impl::on_message(const kafka::message_view& m) {
-  ++stats.consumed;
+  if (++stats.consumed == 1) log::info("first event consumed", {{"topic", m.topic}, {"partition", m.partition}});
   std::shared_ptr<partition_state> part = find_partition(m.topic, m.partition);
   if (!part) {
     // A message for a partition not (or no longer) assigned: leave it to the partition's owner.
