@@ -33,7 +33,8 @@ constexpr std::array<std::int8_t, 256> base64_values() {
   std::array<std::int8_t, 256> v{};
   for (auto& x : v) x = -1;
   constexpr std::string_view alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  for (std::size_t i = 0; i < alphabet.size(); ++i) v[static_cast<unsigned char>(alphabet[i])] = static_cast<std::int8_t>(i);
+  for (std::size_t i = 0; i < alphabet.size(); ++i)
+    v[static_cast<unsigned char>(alphabet[i])] = static_cast<std::int8_t>(i);
   return v;
 }
 
@@ -189,6 +190,14 @@ std::optional<retry_stage> parse_retry_stage(std::string_view text) noexcept {
   for (auto s : {retry_stage::send, retry_stage::resend, retry_stage::receipt_check})
     if (to_string(s) == text) return s;
   return std::nullopt;
+}
+
+bool operator==(const retry_envelope& a, const retry_envelope& b) noexcept {
+  return a.original_value == b.original_value && a.original_key == b.original_key &&
+         a.source.topic == b.source.topic && a.source.partition == b.source.partition &&
+         a.source.offset == b.source.offset && a.attempts == b.attempts && a.not_before_ms == b.not_before_ms &&
+         a.reason == b.reason && a.stage == b.stage && a.sent_at_ms == b.sent_at_ms && a.message_id == b.message_id &&
+         a.out_id == b.out_id && a.first_consumed_at_ms == b.first_consumed_at_ms;
 }
 
 result<std::string> encode_retry_envelope(const retry_envelope& e) {

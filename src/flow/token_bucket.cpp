@@ -43,10 +43,11 @@ std::int64_t token_bucket::wait_ms(std::int64_t now_ms, std::uint32_t n) const n
 }
 
 void token_bucket::set_rate(std::int64_t now_ms, std::uint32_t rate_per_second, std::uint32_t burst) noexcept {
+  const bool was_unlimited = rate_ == 0;
   refill(now_ms);  // what was earned at the old rate is kept
   rate_ = rate_per_second;
   burst_ = std::max<std::uint32_t>(burst, 1);
-  level_ = std::min(level_, capacity());
+  level_ = was_unlimited ? capacity() : std::min(level_, capacity());
 }
 
 std::int64_t token_bucket::available(std::int64_t now_ms) const noexcept {

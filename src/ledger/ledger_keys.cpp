@@ -25,8 +25,19 @@ std::string short_hash(std::string_view domain, std::string_view a, std::string_
 
 item_keys make_keys(std::string_view prefix, const model::event& e, std::int64_t now_seconds, int offset_minutes) {
   item_keys k;
-  k.ledger.reserve(prefix.size() + 24);
-  k.ledger.append(prefix).append("l:").append(short_hash("event", e.account, e.event_id));
+  {
+    std::string input;
+    input.reserve(e.account.size() + e.event_id.size() + 8);
+    input.append("event\x1f").append(e.account).push_back('\x1f');
+    input.append(e.event_id);
+    const auto digest = crypto::sha256(input);
+    // Bucket from the first 13 bits, the field from the next 12 bytes: 109 bits of identity.
+    const unsigned bucket = ((digest[0] << 8) | digest[1]) % ledger_buckets_per_day;
+    static constexpr char hex[] = "0123456789abcdef";
+    k.ledger = {hex[(bucket >> 12) & 15], hex[(bucket >> 8) & 15], hex[(bucket >> 4) & 15], hex[bucket & 15]};
+    k.ledger.append(reinterpret_cast<const char*>(digest.data()) + 2, 12);
+  }
+  k.day = static_cast<std::int32_t>(now_seconds / 86400);
   k.quota.reserve(prefix.size() + e.account.size() + 40);
   k.quota.append(prefix).append("q:").append(e.account);
   k.quota.append(e.category == config::category::marketing ? ":m:" : ":t:");

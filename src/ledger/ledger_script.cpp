@@ -4,17 +4,22 @@ namespace herald::ledger {
 
 const std::string& reserve_script() {
   static const std::string text = R"lua(
--- Herald ledger: reserve a batch (ARCHITECTURE.md, The ledger).
-local ledger_ttl = tonumber(ARGV[1])
-local quota_ttl = tonumber(ARGV[2])
+-- Herald ledger: reserve a batch (ARCHITECTURE.md, The ledger). Records are fields of day buckets.
+local base, today, lookback = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local bucket_ttl, quota_ttl = ARGV[4], tonumber(ARGV[5])
 local out = {}
-for i = 1, #KEYS / 2 do
-  local lk, qk = KEYS[2 * i - 1], KEYS[2 * i]
-  local found = redis.call('GET', lk)
+for i = 1, #KEYS do
+  local rid, day, limit = ARGV[3 + 3 * i], ARGV[4 + 3 * i], tonumber(ARGV[5 + 3 * i])
+  local bucket, field = string.sub(rid, 1, 4), string.sub(rid, 5)
+  local found = false
+  for d = today, today - lookback, -1 do
+    found = redis.call('HGET', base .. d .. ':' .. bucket, field)
+    if found then break end
+  end
   if found then
     out[i] = found
   else
-    local limit = tonumber(ARGV[2 + i])
+    local qk = KEYS[i]
     local over = false
     if limit > 0 then
       local used = redis.call('INCR', qk)
@@ -27,7 +32,9 @@ for i = 1, #KEYS / 2 do
     if over then
       out[i] = 'q'
     else
-      redis.call('SET', lk, 'R', 'EX', ledger_ttl)
+      local key = base .. day .. ':' .. bucket
+      redis.call('HSET', key, field, 'R')
+      if redis.call('HLEN', key) == 1 then redis.call('EXPIRE', key, bucket_ttl) end
       out[i] = 'ok'
     end
   end
@@ -40,21 +47,22 @@ return out
 const std::string& settle_script() {
   static const std::string text = R"lua(
 -- Herald ledger: record what a gateway call did to each item.
-local ledger_ttl = tonumber(ARGV[1])
-for i = 1, #KEYS / 2 do
-  local lk, qk = KEYS[2 * i - 1], KEYS[2 * i]
-  local op, limit, id = ARGV[3 * i - 1], tonumber(ARGV[3 * i]), ARGV[3 * i + 1]
-  if op == 'S' then
-    redis.call('SET', lk, 'S' .. id, 'EX', ledger_ttl)
-  elseif op == 'U' then
-    redis.call('SET', lk, 'U', 'EX', ledger_ttl)
-  else
+local base, bucket_ttl = ARGV[1], ARGV[2]
+for i = 1, #KEYS do
+  local rid, day, op = ARGV[5 * i - 2], ARGV[5 * i - 1], ARGV[5 * i]
+  local limit, id = tonumber(ARGV[5 * i + 1]), ARGV[5 * i + 2]
+  local key, field = base .. day .. ':' .. string.sub(rid, 1, 4), string.sub(rid, 5)
+  if op == 'F' then
     -- A definite failure: nothing reached the recipient, so release the record and refund.
-    redis.call('DEL', lk)
+    redis.call('HDEL', key, field)
+    local qk = KEYS[i]
     if limit > 0 and tonumber(redis.call('GET', qk) or '0') > 0 then redis.call('DECR', qk) end
+  else
+    redis.call('HSET', key, field, op == 'S' and ('S' .. id) or 'U')
+    if redis.call('HLEN', key) == 1 then redis.call('EXPIRE', key, bucket_ttl) end
   end
 end
-return #KEYS / 2
+return #KEYS
 )lua";
   return text;
 }

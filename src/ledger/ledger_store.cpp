@@ -4,25 +4,33 @@
 
 namespace herald::ledger {
 
-store::store(redis::client& client, std::uint32_t retention_hours)
+store::store(redis::client& client, std::string_view key_prefix, std::uint32_t retention_hours)
     : client_(client),
-      ledger_ttl_(std::to_string(static_cast<std::uint64_t>(retention_hours) * 3600)),
+      base_(std::string(key_prefix) + "l:"),
+      lookback_days_(std::to_string((retention_hours + 23) / 24)),
+      // A bucket outlives the last day that looks into it, plus an hour of slack.
+      bucket_ttl_(std::to_string(((retention_hours + 23) / 24 + 1) * 86400ULL + 3600)),
       reserve_(std::make_unique<redis::script>(reserve_script())),
       settle_(std::make_unique<redis::script>(settle_script())) {}
 
 store::~store() = default;
 
 boost::asio::awaitable<result<std::vector<reserve_answer>>> store::reserve(std::span<const reserve_item> items,
+                                                                           std::int64_t now_seconds,
                                                                            std::int64_t quota_ttl_seconds) {
   std::vector<std::string> keys;
   std::vector<std::string> args;
-  keys.reserve(items.size() * 2);
-  args.reserve(items.size() + 2);
-  args.push_back(ledger_ttl_);
+  keys.reserve(items.size());
+  args.reserve(items.size() * 3 + 5);
+  args.push_back(base_);
+  args.push_back(std::to_string(now_seconds / 86400));
+  args.push_back(lookback_days_);
+  args.push_back(bucket_ttl_);
   args.push_back(std::to_string(quota_ttl_seconds));
   for (const auto& it : items) {
-    keys.push_back(it.keys->ledger);
     keys.push_back(it.keys->quota);
+    args.push_back(it.keys->ledger);
+    args.push_back(std::to_string(it.keys->day));
     args.push_back(std::to_string(it.daily_limit));
   }
   auto r = co_await client_.eval(*reserve_, keys, args);
@@ -39,12 +47,14 @@ boost::asio::awaitable<result<std::vector<reserve_answer>>> store::reserve(std::
 boost::asio::awaitable<status> store::settle(std::span<const settle_item> items) {
   std::vector<std::string> keys;
   std::vector<std::string> args;
-  keys.reserve(items.size() * 2);
-  args.reserve(items.size() * 3 + 1);
-  args.push_back(ledger_ttl_);
+  keys.reserve(items.size());
+  args.reserve(items.size() * 5 + 2);
+  args.push_back(base_);
+  args.push_back(bucket_ttl_);
   for (const auto& it : items) {
-    keys.push_back(it.keys->ledger);
     keys.push_back(it.keys->quota);
+    args.push_back(it.keys->ledger);
+    args.push_back(std::to_string(it.keys->day));
     args.emplace_back(op_code(it.op));
     args.push_back(std::to_string(it.daily_limit));
     args.emplace_back(it.message_id);

@@ -37,7 +37,7 @@ boost::asio::awaitable<void> worker::impl::run_guard(std::vector<item*> batch) {
   std::chrono::milliseconds backoff{cfg.redis.reconnect_backoff_min_ms};
   for (;;) {
     const std::int64_t now_s = now_ms() / 1000;
-    auto answers = co_await ledger->reserve(request, ledger::quota_ttl_seconds(now_s, cfg.ledger.quota_utc_offset_minutes));
+    auto answers = co_await ledger->reserve(request, now_s, ledger::quota_ttl_seconds(now_s, cfg.ledger.quota_utc_offset_minutes));
     if (answers) {
       for (std::size_t i = 0; i < batch.size(); ++i) {
         item* it = batch[i];

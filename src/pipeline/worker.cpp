@@ -46,7 +46,7 @@ worker::worker(boost::asio::io_context& io, const config::herald_config& cfg, op
   auto& s = *impl_;
   auto ex = io.get_executor();
   s.redis = std::make_unique<redis::client>(ex, s.cfg.redis);
-  s.ledger = std::make_unique<ledger::store>(*s.redis, s.cfg.ledger.retention_hours);
+  s.ledger = std::make_unique<ledger::store>(*s.redis, s.cfg.redis.key_prefix, s.cfg.ledger.retention_hours);
   s.http = std::make_unique<http::client_pool>(ex, s.cfg.http);
   s.producer = std::make_unique<kafka::producer>(ex, s.cfg.kafka);
   s.producer->on_reports_drained([p = impl_.get()] {

@@ -9,9 +9,15 @@
 
 namespace herald::ledger {
 
+// Ledger records live as fields of day buckets: hashes named <prefix>l:<UTC day>:<bucket>, one
+// field per notification. Thousands of small hashes (listpack-encoded) cost a fraction of one key
+// with its own TTL per record, and a whole day expires at once (bench/README.md, Redis memory).
+inline constexpr unsigned ledger_buckets_per_day = 8192;  // ~120 records a bucket at 1M a day
+
 struct item_keys {
-  std::string ledger;  // one record per notification
+  std::string ledger;  // the record's id: 4 hex digits of bucket + 12 bytes of hash (binary)
   std::string quota;   // the recipient's counter for this account, category and quota day
+  std::int32_t day = 0;  // the UTC day (days since 1970) whose bucket a new record goes in
 };
 
 // now_seconds decides the quota day, a calendar day at offset_minutes east of UTC.

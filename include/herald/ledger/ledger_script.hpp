@@ -30,12 +30,14 @@ struct reserve_answer {
   std::string state;       // the record found, for maybe_sent ("reserved" or "unknown")
 };
 
-// KEYS: ledger_1, quota_1, ledger_2, quota_2, ...
-// ARGV: ledger_ttl, quota_ttl, limit_1, limit_2, ... (a limit of 0 means no quota)
+// KEYS: quota_1, quota_2, ... (the day buckets' names are built in the script from ARGV: they
+// depend on the day, and Redis Cluster support will need hash tags here; see docs).
+// ARGV: ledger key base ("<prefix>l:"), today (UTC day), days to look back, bucket TTL,
+//       quota TTL, then per item: record id, day, limit (0 = no quota).
 const std::string& reserve_script();
 
-// KEYS: ledger_1, quota_1, ...; ARGV: ledger_ttl, then per item: op, limit, message_id
-// op: "S" sent, "U" unknown, "F" definite failure (release the record and refund the quota).
+// KEYS: quota_1, ...; ARGV: ledger key base, bucket TTL, then per item: record id, day, op,
+// limit, message_id. op: "S" sent, "U" unknown, "F" definite failure (release and refund).
 const std::string& settle_script();
 
 enum class settle_op { sent, unknown, failed };

@@ -33,15 +33,19 @@ struct settle_item {
 
 class store {
  public:
-  store(redis::client& client, std::uint32_t retention_hours);
+  // Records are found for at least retention_hours (whole UTC days, rounded up).
+  store(redis::client& client, std::string_view key_prefix, std::uint32_t retention_hours);
   ~store();
   boost::asio::awaitable<result<std::vector<reserve_answer>>> reserve(std::span<const reserve_item> items,
+                                                                      std::int64_t now_seconds,
                                                                       std::int64_t quota_ttl_seconds);
   boost::asio::awaitable<status> settle(std::span<const settle_item> items);
 
  private:
   redis::client& client_;
-  std::string ledger_ttl_;
+  std::string base_;         // "<prefix>l:"
+  std::string lookback_days_;
+  std::string bucket_ttl_;
   std::unique_ptr<redis::script> reserve_;
   std::unique_ptr<redis::script> settle_;
 };

@@ -20,8 +20,12 @@ model::event sample() {
 TEST_CASE("ledger keys hold no recipient or event id in clear") {
   auto e = sample();
   auto k = ledger::make_keys("herald:", e, 1'700'000'000, 480);
-  CHECK(k.ledger.rfind("herald:l:", 0) == 0);
+  // A record id: 4 hex digits of day bucket, then 12 bytes of hash.
+  REQUIRE(k.ledger.size() == 16);
+  CHECK(k.ledger.substr(0, 4).find_first_not_of("0123456789abcdef") == std::string::npos);
+  CHECK(std::stoul(k.ledger.substr(0, 4), nullptr, 16) < ledger::ledger_buckets_per_day);
   CHECK(k.ledger.find("evt-1") == std::string::npos);
+  CHECK(k.day == 1'700'000'000 / 86400);
   CHECK(k.quota.rfind("herald:q:shop-a:t:", 0) == 0);
   CHECK(k.quota.find("AAHk3jmWABCD") == std::string::npos);
 }

@@ -1,0 +1,109 @@
+#pragma once
+// The record Herald writes to a Kafka retry/delay topic when an event must wait: a long backoff
+// after throttling, a receipt check's grace period, or a marketing event outside its window
+// (issue 5; ARCHITECTURE.md, Outcomes). Once the envelope is durably on the retry topic the source
+// offset is settled and may commit; the event's one outcome comes when the retry consumer handles it.
+//
+// How the retry consumer uses not_before
+// --------------------------------------
+// A Kafka partition is read in order, and the envelopes in one retry-topic partition are written in
+// roughly increasing not_before order (same delay class, written as time goes on). So the consumer
+// only ever has to look at the head record of each partition:
+//  - not_before <= now: handle it (by `stage`, below) like a freshly consumed event; its offset
+//    commits through the same watermark once it is settled (or re-deferred with attempts + 1).
+//  - not_before > now: pause that partition (rd_kafka_pause_partitions), seek it back to the head's
+//    offset (the message is only valid during the callback, and librdkafka may have fetched past
+//    it), and arm one Asio timer for the earliest due head (delay = not_before - unix now); on
+//    expiry, resume the partition and the head is delivered again.
+// Never sleep the io_context thread, and never busy-poll (consume, find it early, seek, consume
+// again): a paused partition costs nothing, holds no memory, and the consumer keeps polling its
+// other partitions, so max.poll.interval.ms is not at risk. On revocation the pause goes with the
+// partition; the new owner finds the same head and pauses again. Nothing is lost on a crash: the
+// head is not committed until it is settled.
+//
+// Head-of-line: a record due earlier waits behind a head due later in the same partition. Keep
+// delay classes apart so that this stays small: e.g. one topic for short delays (backoff, receipt
+// grace, seconds to minutes) and one for the marketing window (hours, but all due at the same
+// opening). Key envelopes by the original key so one key's events stay in order. The retry topics'
+// retention must exceed the longest delay. not_before is wall-clock time from the writing pod; a
+// little clock skew between pods only makes a record a little early or late.
+//
+// Why JSON text rather than the original value with the rest in Kafka headers (the DLQ's shape):
+//  - the consumer's message_view carries no headers today, and tools that copy records (connectors,
+//    kcat without -H, ad-hoc replays) often drop them; an envelope without its not_before or stage
+//    would be resent blindly. One self-contained value cannot lose half of itself.
+//  - the whole record is validated as one, with an error that names the field, and "v" lets the
+//    format change without guessing.
+//  - the cost (base64 of the event, ~4/3 of its size, and one parse) is paid only on the retry
+//    path, which is a small fraction of the traffic.
+// The original value and key are base64 (RFC 4648, padded) so that any bytes survive exactly,
+// whether or not they are valid UTF-8 or JSON.
+//
+// Example (one line on the topic):
+// {"v":1,"reason":"receipt_check","stage":"receipt_check","not_before_ms":1718098200000,
+//  "attempts":1,"first_consumed_at_ms":1718098080000,
+//  "source":{"topic":"herald.events","partition":3,"offset":1042},
+//  "sent_at_ms":1718098081000,"message_id":"","out_id":"evt-1","key_b64":"ZXZ0LTE=",
+//  "value_b64":"eyJldmVudF9pZCI6ImV2dC0xIn0="}
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "herald/model/outcome.hpp"
+#include "herald/util/result.hpp"
+
+namespace herald::flow {
+
+// Why the event waits.
+enum class retry_reason {
+  throttled_backoff,  // the gateway throttled it; retried after a backoff (backoff.hpp)
+  receipt_check,      // an ambiguous send; the receipt is looked at after a grace period
+  marketing_window,   // a marketing event outside its window (marketing_window.hpp)
+  not_sent_backoff,   // a receipt check proved it was not sent; resent after a backoff
+};
+
+// What the retry consumer does when the envelope is due, which follows from the ledger's state.
+enum class retry_stage {
+  send,           // the ledger holds nothing for it (never reserved, or released): through the guard
+                  // as a fresh event
+  resend,         // the ledger holds `unknown`, but a receipt check proved it was not sent: take the
+                  // record over and send (never via a plain reserve, which would say maybe_sent)
+  receipt_check,  // the ledger holds `submitted` / `unknown`: ask the gateway's receipt first, never
+                  // resend straight away
+};
+
+std::string_view to_string(retry_reason r) noexcept;
+std::string_view to_string(retry_stage s) noexcept;
+std::optional<retry_reason> parse_retry_reason(std::string_view text) noexcept;
+std::optional<retry_stage> parse_retry_stage(std::string_view text) noexcept;
+
+struct retry_envelope {
+  std::string original_value;     // the consumed Kafka value, byte for byte
+  std::string original_key;       // the consumed Kafka key, byte for byte (empty: none)
+  model::source_position source;  // where the event was first consumed
+  std::uint32_t attempts = 0;     // send attempts made so far
+  std::int64_t not_before_ms = 0;  // Unix ms: not handled before this
+  retry_reason reason = retry_reason::throttled_backoff;
+  retry_stage stage = retry_stage::send;
+  std::optional<std::int64_t> sent_at_ms;  // the ambiguous send's time (receipt queries ask by date)
+  std::string message_id;         // the gateway's id for the ambiguous send, if it gave one
+  std::string out_id;             // the OutId Herald put on the request (Alibaba Cloud matches on it)
+  std::int64_t first_consumed_at_ms = 0;  // Unix ms, when the event was first consumed
+
+};
+
+// Field by field (model::source_position has no operator== of its own).
+bool operator==(const retry_envelope& a, const retry_envelope& b) noexcept;
+
+// Compact JSON, fields in the order of the example above; sent_at_ms is left out when absent.
+// Fails, naming the field, when a value could not be read back: a negative partition, offset or
+// time, or text fields (source.topic, message_id, out_id) that are not valid UTF-8.
+result<std::string> encode_retry_envelope(const retry_envelope& e);
+
+// Decodes and validates an envelope. The error names the field and what is wrong, e.g.
+// `retry envelope: not_before_ms: expected an integer, got a string`. Unknown fields are ignored
+// (a newer writer may add some); a "v" other than 1 is refused.
+result<retry_envelope> decode_retry_envelope(std::string_view text);
+
+}  // namespace herald::flow
