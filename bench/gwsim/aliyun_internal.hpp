@@ -29,6 +29,7 @@ struct Call {
   Store& store;
   Rng& ids;
   std::string request_id;
+  std::int64_t now_ms;  // Unix ms, for receipt timing
 };
 
 // A parameter's value, nullptr when absent or empty (Alibaba Cloud treats both as missing).

@@ -1,5 +1,6 @@
 // Alibaba Cloud QuerySendDetails and GetCardSmsDetails, answered from the receipts the sends
-// recorded (AliyunState): filtered by AccessKeyId, number, day and optional id, paged.
+// recorded (AliyunState): filtered by AccessKeyId, number, day and optional id, paged, and timed
+// by SendConfig::receipt_hide_ms / receipt_delay_ms (README "Receipts").
 #include <charconv>
 #include <vector>
 
@@ -49,11 +50,22 @@ std::vector<const AliyunReceipt*> matching(Call& call, bool is_card, const Page&
   for (const auto& r : call.state.receipts()) {
     if (r.is_card != is_card || r.access_key != call.access_key || r.phone != page.phone || r.send_day != page.day)
       continue;
+    if (!receipt_is_visible(r.accepted_at_ms, call.now_ms, call.config.receipt_hide_ms)) continue;  // not yet
     bool id_ok = true;
     for (auto id : wanted_ids) id_ok = id_ok && r.biz_id == id;
     if (id_ok) out.push_back(&r);
   }
   return out;
+}
+
+// The status a query reports now: waiting (1, no ErrCode) until --receipt-delay-ms has passed.
+struct Reported {
+  int status;
+  std::string_view err_code;
+};
+Reported reported(const Call& call, const AliyunReceipt& r) {
+  const int status = reported_receipt_status(r.status, r.accepted_at_ms, call.now_ms, call.config.receipt_delay_ms);
+  return {status, status == r.status ? std::string_view(r.err_code) : std::string_view()};
 }
 
 }  // namespace
@@ -79,13 +91,14 @@ SendOutcome query_send_details(Call& call) {
   w.StartArray();
   for (std::size_t i = (page.number - 1) * page.size; i < records.size() && i < page.number * page.size; ++i) {
     const AliyunReceipt& r = *records[i];
+    const Reported now = reported(call, r);
     w.StartObject();
     key(w, "PhoneNum");
     put(w, r.phone);
     key(w, "SendStatus");
-    w.Int(r.status);
+    w.Int(now.status);
     key(w, "ErrCode");
-    put(w, r.err_code);
+    put(w, now.err_code);
     key(w, "TemplateCode");
     put(w, r.template_code);
     key(w, "Content");
@@ -93,7 +106,7 @@ SendOutcome query_send_details(Call& call) {
     key(w, "SendDate");
     put(w, r.send_time);
     key(w, "ReceiveDate");
-    put(w, r.status == 3 ? r.send_time : std::string());
+    put(w, now.status == 3 ? r.send_time : std::string());
     key(w, "OutId");
     put(w, r.out_id);
     w.EndObject();
@@ -133,13 +146,14 @@ SendOutcome get_card_sms_details(Call& call) {
   w.StartArray();
   for (std::size_t i = (page.number - 1) * page.size; i < records.size() && i < page.number * page.size; ++i) {
     const AliyunReceipt& r = *records[i];
+    const Reported now = reported(call, r);
     w.StartObject();
     key(w, "PhoneNumber");
     put(w, r.phone);
     key(w, "SendStatus");
-    w.Int(r.status);
+    w.Int(now.status);
     key(w, "ErrCode");
-    put(w, r.err_code);
+    put(w, now.err_code);
     key(w, "TemplateCode");
     put(w, r.template_code);
     key(w, "ReceiveType");
@@ -149,7 +163,7 @@ SendOutcome get_card_sms_details(Call& call) {
     key(w, "SendDate");
     put(w, r.send_time);
     key(w, "ReceiveDate");
-    put(w, r.status == 3 ? r.send_time : std::string());
+    put(w, now.status == 3 ? r.send_time : std::string());
     key(w, "OutId");
     put(w, r.out_id);
     w.EndObject();

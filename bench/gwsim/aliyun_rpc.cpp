@@ -166,7 +166,7 @@ std::optional<std::int64_t> parse_aliyun_timestamp(std::string_view t) {
 SendOutcome handle_aliyun_rpc(std::string_view method, std::string_view query,
                               std::string_view content_type, std::string_view body,
                               const SendConfig& config, AliyunState& state, Store& store,
-                              std::int64_t now_unix, Rng& ids) {
+                              std::int64_t now_unix, Rng& ids, std::int64_t now_ms) {
   using namespace aliyun;
   Counters& counters = store.counters();
   const std::string rid = request_id(ids);
@@ -232,7 +232,8 @@ SendOutcome handle_aliyun_rpc(std::string_view method, std::string_view query,
   if (!state.use_nonce(access_key, *param(params, "SignatureNonce"), now_unix, 2 * aliyun_max_clock_skew))
     return fail(400, aliyun_reason::nonce_used, "SignatureNonceUsed", "Specified signature nonce was used already.");
 
-  Call call{params, access_key, now_unix, config, state, store, ids, rid};
+  if (now_ms < 0) now_ms = now_unix * 1000;
+  Call call{params, access_key, now_unix, config, state, store, ids, rid, now_ms};
   const std::string& action = *param(params, "Action");
   if (action == "SendSms") return send_sms(call);
   if (action == "SendBatchSms") return send_batch_sms(call);

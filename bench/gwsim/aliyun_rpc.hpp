@@ -21,7 +21,8 @@ inline constexpr std::int64_t aliyun_max_clock_skew = 15 * 60;  // Timestamp vs 
 inline constexpr std::size_t aliyun_max_batch = 100;             // numbers per SendBatchSms / SendCardSms
 
 // One number of an accepted send, as the receipt queries answer it (always delivered, status 3,
-// except card SMS to a number without card support and no fallback: failed, status 2).
+// except card SMS to a number without card support and no fallback: failed, status 2), after
+// SendConfig::receipt_hide_ms / receipt_delay_ms from accepted_at_ms (README "Receipts").
 struct AliyunReceipt {
   std::string access_key;
   bool is_card = false;      // SendCardSms (GetCardSmsDetails) or SendSms/SendBatchSms (QuerySendDetails)
@@ -34,6 +35,7 @@ struct AliyunReceipt {
   std::string receive_type;  // card: CARD_SMS, SMS, DIGITAL_SMS
   int status = 3;
   std::string err_code = "DELIVERED";
+  std::int64_t accepted_at_ms = 0;  // Unix ms
 };
 
 // What the Alibaba Cloud endpoint remembers besides the shared Store: the nonces seen (per
@@ -53,11 +55,12 @@ class AliyunState {
 };
 
 // One call. `method` is GET or POST (the string to sign uses it); parameters come from the query
-// string and, for POST, the form body. The answer's HTTP status is outcome.http_status.
+// string and, for POST, the form body. The answer's HTTP status is outcome.http_status. `now_ms`
+// (default now_unix * 1000) times receipts: their acceptance, and what a query reports.
 SendOutcome handle_aliyun_rpc(std::string_view method, std::string_view query,
                               std::string_view content_type, std::string_view body,
                               const SendConfig& config, AliyunState& state, Store& store,
-                              std::int64_t now_unix, Rng& ids);
+                              std::int64_t now_unix, Rng& ids, std::int64_t now_ms = -1);
 
 // Exposed for tests.
 // A mainland mobile number (11 digits starting with 1), or "+" / "00" and 8 to 15 digits.

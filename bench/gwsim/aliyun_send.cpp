@@ -93,6 +93,7 @@ void accept(Call& call, const Send& s, const std::vector<std::string>& ids_per_n
     r.send_day = china_day_text(call.now);
     r.send_time = china_time_text(call.now);
     r.receive_type = receive_types[i];
+    r.accepted_at_ms = call.now_ms;
     if (!delivered[i]) {
       call.store.counters().reject_item("card_not_supported");
       r.status = 2;

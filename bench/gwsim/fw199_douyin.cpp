@@ -208,7 +208,8 @@ void write_item(Writer& w, std::string_view order_id, int c, std::string_view me
 
 SendOutcome handle_douyin_send(std::string_view content_type, std::string_view body,
                                const SendConfig& config, Store& store, std::int64_t now_unix,
-                               Rng& ids) {
+                               Rng& ids, std::int64_t now_ms) {
+  if (now_ms < 0) now_ms = now_unix * 1000;
   Counters& counters = store.counters();
   Call call;
   if (auto failed = check_call(content_type, body, config, now_unix, &counters, call))
@@ -280,7 +281,7 @@ SendOutcome handle_douyin_send(std::string_view content_type, std::string_view b
     ++out.items_accepted;
     std::string id = message_id(ids);
     write_item(w, order_id, 0, "", {}, id);
-    store.remember_message_id(std::move(id));
+    store.remember_message_id(std::move(id), now_ms);
   }
   w.EndArray();
   w.EndObject();
@@ -291,7 +292,8 @@ SendOutcome handle_douyin_send(std::string_view content_type, std::string_view b
 
 SendOutcome handle_douyin_result(std::string_view content_type, std::string_view body,
                                  const SendConfig& config, const Store& store,
-                                 std::int64_t now_unix, Rng&) {
+                                 std::int64_t now_unix, Rng&, std::int64_t now_ms) {
+  if (now_ms < 0) now_ms = now_unix * 1000;
   Call call;
   if (auto failed = check_call(content_type, body, config, now_unix, nullptr, call))
     return std::move(*failed);
@@ -320,14 +322,18 @@ SendOutcome handle_douyin_result(std::string_view content_type, std::string_view
   w.StartArray();
   for (const auto& id : asked.GetArray()) {
     const std::string_view text(id.GetString(), id.GetStringLength());
-    if (!store.knows_message_id(text)) continue;  // unknown ids are left out
+    const auto accepted_at = store.message_id_accepted_at_ms(text);
+    // Unknown ids are left out, and so are the ones still hidden (--receipt-hide-ms).
+    if (!accepted_at || !receipt_is_visible(*accepted_at, now_ms, config.receipt_hide_ms)) continue;
+    // Delivered (the sim has no carrier that could fail later), after --receipt-delay-ms.
+    const int status = reported_receipt_status(3, *accepted_at, now_ms, config.receipt_delay_ms);
     w.StartObject();
     key(w, "message_id");
     put(w, text);
     key(w, "status");
-    w.Int(3);  // delivered: the sim has no carrier that could fail later
+    w.Int(status);
     key(w, "err_code");
-    put(w, "DELIVRD");
+    put(w, status == 3 ? "DELIVRD" : "");
     w.EndObject();
   }
   w.EndArray();

@@ -27,16 +27,19 @@ inline constexpr std::string_view template_not_found = "模板不存在";
 // Validates and processes one send call, like handle_oaid_send: accepted items are recorded in
 // `store` (key appid|seller_nick|order_id, or post_tel when no order_id|template_id|recipient,
 // where the recipient is post_tel for biz_type 0 and order_id for biz_type 1), their message_id
-// remembered for the send-result query; rejections and max_batch_seen are counted.
+// remembered with `now_ms` (default now_unix * 1000) for the send-result query; rejections and
+// max_batch_seen are counted.
 SendOutcome handle_douyin_send(std::string_view content_type, std::string_view body,
                                const SendConfig& config, Store& store, std::int64_t now_unix,
-                               Rng& ids);
+                               Rng& ids, std::int64_t now_ms = -1);
 
 // The send-result query: the same form fields and signature, request_data
 // {"message_ids":[...]} (1..config.max_items ids). Answers status 3 (delivered) for every message
-// id the store accepted and leaves unknown ids out of `data`. Counts nothing in the stats.
+// id the store accepted and leaves unknown ids out of `data`; with config.receipt_hide_ms /
+// receipt_delay_ms an id is left out, then reported as status 1, until that long after its
+// acceptance (`now_ms`, default now_unix * 1000). Counts nothing in the stats.
 SendOutcome handle_douyin_result(std::string_view content_type, std::string_view body,
                                  const SendConfig& config, const Store& store,
-                                 std::int64_t now_unix, Rng& ids);
+                                 std::int64_t now_unix, Rng& ids, std::int64_t now_ms = -1);
 
 }  // namespace gwsim

@@ -20,6 +20,8 @@ struct SendConfig {
   std::uint32_t daily_limit = 10;      // acceptances per number and template per day; 0 = none
   std::int64_t max_clock_skew = 600;   // seconds between `timestamp` and the sim's clock
   std::size_t max_items = 100;         // request_data elements per call
+  std::uint32_t receipt_hide_ms = 0;   // receipts absent from queries this long after acceptance
+  std::uint32_t receipt_delay_ms = 0;  // then status 1 (waiting) until this long after acceptance
 };
 
 // Call-level codes (HTTP 200 with this in "code").

@@ -48,6 +48,12 @@ int main(int argc, char** argv) {
   app.add_option("--fault-drop-answer", sim.faults.p_drop_answer,
                  "rate of calls processed and recorded but never answered")
       ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--receipt-hide-ms", sim.receipt_hide_ms,
+                 "receipt queries do not see a send until this long after its acceptance")
+      ->capture_default_str();
+  app.add_option("--receipt-delay-ms", sim.receipt_delay_ms,
+                 "receipt queries report a send as waiting (status 1) until this long after its acceptance")
+      ->capture_default_str();
   app.add_option("--seed", sim.seed, "seed of the fault and id generator")->capture_default_str();
   app.add_option("--port-file", server.port_file, "write the bound port to this file");
   app.add_option("--idle-timeout-s", server.idle_timeout_s,

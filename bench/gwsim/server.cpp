@@ -57,8 +57,8 @@ bool is_normal_close(const beast::error_code& ec) {
          ec == net::error::operation_aborted;
 }
 
-std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
+std::int64_t unix_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
@@ -119,8 +119,9 @@ net::awaitable<void> session(tcp::socket socket, const Context& ctx) {
     }
 
     const auto& req = parser.get();
+    const std::int64_t now_ms = unix_now_ms();
     Reply reply = ctx.sim.handle(sv(req.method_string()), sv(req.target()),
-                                 sv(req[http::field::content_type]), req.body(), unix_now());
+                                 sv(req[http::field::content_type]), req.body(), now_ms / 1000, now_ms);
     if (reply.action == Action::reset) {
       abort_connection(stream);
       co_return;

@@ -40,11 +40,14 @@ Simulator::Simulator(SimConfig config)
       id_rng_(config.seed ^ 0x5DEECE66DULL) {
   send_config_.secrets = &secrets_;
   send_config_.daily_limit = config.daily_limit;
+  send_config_.receipt_hide_ms = config.receipt_hide_ms;
+  send_config_.receipt_delay_ms = config.receipt_delay_ms;
 }
 
 Reply Simulator::handle(std::string_view method, std::string_view target,
                         std::string_view content_type, std::string_view body,
-                        std::int64_t now_unix) {
+                        std::int64_t now_unix, std::int64_t now_ms) {
+  if (now_ms < 0) now_ms = now_unix * 1000;
   const std::string_view path = target.substr(0, target.find('?'));
   const bool get = method == "GET";
   const bool post = method == "POST";
@@ -54,7 +57,10 @@ Reply Simulator::handle(std::string_view method, std::string_view target,
   }
   if (path == douyin_send_path) {
     if (!post) return error_reply(405, "use POST");
-    return handle_send(handle_douyin_send, content_type, body, now_unix);
+    return handle_send(
+        [now_ms](std::string_view ct, std::string_view b, const SendConfig& config, Store& store,
+                 std::int64_t now, Rng& ids) { return handle_douyin_send(ct, b, config, store, now, ids, now_ms); },
+        content_type, body, now_unix);
   }
   if (path == top_path) {
     if (!post) return error_reply(405, "use POST");
@@ -64,7 +70,7 @@ Reply Simulator::handle(std::string_view method, std::string_view target,
     // A query, not a send: no faults, not counted in the stats.
     if (!post) return error_reply(405, "use POST");
     return json_reply(200, handle_douyin_result(content_type, body, send_config_, store_, now_unix,
-                                                id_rng_).body);
+                                                id_rng_, now_ms).body);
   }
   if (path == aliyun_path) {
     // Alibaba Cloud RPC: every Action on "/", parameters in the query string and/or the body.
@@ -74,7 +80,7 @@ Reply Simulator::handle(std::string_view method, std::string_view target,
     return handle_send(
         [&](std::string_view ct, std::string_view b, const SendConfig& config, Store& store,
             std::int64_t now, Rng& ids) {
-          return handle_aliyun_rpc(method, query, ct, b, config, aliyun_, store, now, ids);
+          return handle_aliyun_rpc(method, query, ct, b, config, aliyun_, store, now, ids, now_ms);
         },
         content_type, body, now_unix);
   }
@@ -149,6 +155,10 @@ std::string Simulator::settings_json() const {
   w.Uint(faults_.latency_ms);
   w.Key("daily_limit");
   w.Uint(send_config_.daily_limit);
+  w.Key("receipt_hide_ms");
+  w.Uint(send_config_.receipt_hide_ms);
+  w.Key("receipt_delay_ms");
+  w.Uint(send_config_.receipt_delay_ms);
   w.EndObject();
   return std::string(sb.GetString(), sb.GetSize());
 }
@@ -159,6 +169,8 @@ std::optional<std::string> Simulator::apply_settings(std::string_view json) {
   if (doc.HasParseError() || !doc.IsObject()) return "body must be a JSON object";
   FaultSettings next = faults_;
   std::uint32_t daily_limit = send_config_.daily_limit;
+  std::uint32_t receipt_hide_ms = send_config_.receipt_hide_ms;
+  std::uint32_t receipt_delay_ms = send_config_.receipt_delay_ms;
   for (const auto& m : doc.GetObject()) {
     const std::string_view name(m.name.GetString(), m.name.GetStringLength());
     const auto& v = m.value;
@@ -167,10 +179,12 @@ std::optional<std::string> Simulator::apply_settings(std::string_view json) {
                    : name == "fault_slow"        ? &next.p_slow
                    : name == "fault_drop_answer" ? &next.p_drop_answer
                                                  : nullptr;
-    std::uint32_t* count = name == "slow_ms"       ? &next.slow_ms
-                           : name == "latency_ms"  ? &next.latency_ms
-                           : name == "daily_limit" ? &daily_limit
-                                                   : nullptr;
+    std::uint32_t* count = name == "slow_ms"            ? &next.slow_ms
+                           : name == "latency_ms"       ? &next.latency_ms
+                           : name == "daily_limit"      ? &daily_limit
+                           : name == "receipt_hide_ms"  ? &receipt_hide_ms
+                           : name == "receipt_delay_ms" ? &receipt_delay_ms
+                                                        : nullptr;
     if (rate) {
       if (!v.IsNumber() || v.GetDouble() < 0 || v.GetDouble() > 1)
         return std::string(name) + " must be a number in [0, 1]";
@@ -184,6 +198,8 @@ std::optional<std::string> Simulator::apply_settings(std::string_view json) {
   }
   faults_ = next;
   send_config_.daily_limit = daily_limit;
+  send_config_.receipt_hide_ms = receipt_hide_ms;
+  send_config_.receipt_delay_ms = receipt_delay_ms;
   return std::nullopt;
 }
 

@@ -29,6 +29,8 @@ struct FaultSettings {
 struct SimConfig {
   SecretTable secrets;
   std::uint32_t daily_limit = 10;
+  std::uint32_t receipt_hide_ms = 0;   // receipts absent from queries this long after acceptance
+  std::uint32_t receipt_delay_ms = 0;  // then waiting (status 1) until this long after acceptance
   FaultSettings faults;
   std::uint64_t seed = 1;
 };
@@ -54,14 +56,17 @@ class Simulator {
   Simulator(const Simulator&) = delete;
   Simulator& operator=(const Simulator&) = delete;
 
-  // One HTTP request. `target` may carry a query string (ignored).
+  // One HTTP request. `target` may carry a query string (ignored). `now_ms` (default
+  // now_unix * 1000) is the same clock in milliseconds, for receipt timing.
   Reply handle(std::string_view method, std::string_view target, std::string_view content_type,
-               std::string_view body, std::int64_t now_unix);
+               std::string_view body, std::int64_t now_unix, std::int64_t now_ms = -1);
 
   Store& store() { return store_; }
   AliyunState& aliyun() { return aliyun_; }
   const FaultSettings& faults() const { return faults_; }
   std::uint32_t daily_limit() const { return send_config_.daily_limit; }
+  std::uint32_t receipt_hide_ms() const { return send_config_.receipt_hide_ms; }
+  std::uint32_t receipt_delay_ms() const { return send_config_.receipt_delay_ms; }
 
   // The current fault settings as the JSON that POST /_sim/faults accepts.
   std::string settings_json() const;

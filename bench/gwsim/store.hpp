@@ -6,10 +6,10 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <unordered_set>
 #include <utility>
 
 namespace gwsim {
@@ -56,6 +56,17 @@ struct Counters {
 // The calendar day (UTC+8, as the gateway counts it) containing Unix time `unix_seconds`.
 std::int64_t china_day(std::int64_t unix_seconds);
 
+// Receipt timing (--receipt-hide-ms, --receipt-delay-ms; README "Receipts"): a send accepted at
+// `accepted_at_ms` is absent from receipt answers for `hide_ms`, then reported as waiting for the
+// carrier (status 1) until `delay_ms` after acceptance, then with its final status. 0 = no wait.
+inline bool receipt_is_visible(std::int64_t accepted_at_ms, std::int64_t now_ms, std::uint32_t hide_ms) {
+  return hide_ms == 0 || now_ms - accepted_at_ms >= hide_ms;
+}
+inline int reported_receipt_status(int final_status, std::int64_t accepted_at_ms, std::int64_t now_ms,
+                                   std::uint32_t delay_ms) {
+  return delay_ms != 0 && now_ms - accepted_at_ms < delay_ms ? 1 : final_status;
+}
+
 class Store {
  public:
   // Accepts the item unless its number already reached `daily_limit` acceptances on `day`
@@ -73,9 +84,17 @@ class Store {
   std::uint64_t accepted_unique() const { return records_.size(); }
   std::uint64_t duplicates() const { return duplicates_; }
 
-  // The message_id of an accepted 抖店 item, for its send-result query (fw199_douyin.hpp).
-  void remember_message_id(std::string id) { message_ids_.insert(std::move(id)); }
+  // The message_id of an accepted 抖店 item and when it was accepted (Unix ms), for its
+  // send-result query (fw199_douyin.hpp).
+  void remember_message_id(std::string id, std::int64_t accepted_at_ms = 0) {
+    message_ids_.insert_or_assign(std::move(id), accepted_at_ms);
+  }
   bool knows_message_id(std::string_view id) const { return message_ids_.count(std::string(id)) != 0; }
+  std::optional<std::int64_t> message_id_accepted_at_ms(std::string_view id) const {
+    const auto it = message_ids_.find(std::string(id));
+    if (it == message_ids_.end()) return std::nullopt;
+    return it->second;
+  }
 
   Counters& counters() { return counters_; }
   const Counters& counters() const { return counters_; }
@@ -104,7 +123,7 @@ class Store {
   std::int64_t daily_day_ = 0;
   std::unordered_map<std::uint64_t, std::uint32_t> daily_;  // hashed number key -> count today
   Counters counters_;
-  std::unordered_set<std::string> message_ids_;  // 抖店 message ids accepted
+  std::unordered_map<std::string, std::int64_t> message_ids_;  // 抖店 message id -> accepted at (Unix ms)
 };
 
 }  // namespace gwsim

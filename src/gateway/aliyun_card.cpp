@@ -7,6 +7,7 @@
 
 #include "aliyun_answer.hpp"
 #include "answer_util.hpp"
+#include "herald/gateway/aliyun_receipts.hpp"
 #include "herald/util/json_text.hpp"
 
 namespace herald::gateway {
@@ -176,6 +177,33 @@ std::vector<item_result> aliyun_card::parse(int http_status, std::string_view bo
     }
   }
   return results;
+}
+
+}  // namespace herald::gateway
+
+namespace herald::gateway {
+
+// Receipt check (docs/gateways.md "Receipt checks"). With max_batch above 1 a call may hold
+// several events, whose OutId the caller must give; a one-event call's is the event's own.
+std::optional<http_request> aliyun_card::build_receipt_query(const model::event& e, const receipt_context& ctx) const {
+  auto check = plan_aliyun_receipt_check(e, ctx, max_batch_ > 1);
+  if (!check) return std::nullopt;
+  aliyun_card_details_query q;
+  q.phone_number = check->phone_number;
+  q.send_date = check->days[check->position.day_index];
+  q.page_size = aliyun_query_max_page_size;
+  q.current_page = check->position.page;
+  // No BizCardId / BizSmsId / BizDigitId: an item's message_id is one of the three, and asking
+  // with the wrong kind would hide the record.
+  return build_aliyun_get_card_sms_details(target_, credentials_, q, send_context{ctx.unix_seconds, ctx.nonce});
+}
+
+receipt_result aliyun_card::parse_receipt_query(int http_status, std::string_view body, const model::event& e,
+                                                const receipt_context& ctx) const {
+  auto check = plan_aliyun_receipt_check(e, ctx, max_batch_ > 1);
+  if (!check)
+    return receipt_result{receipt_verdict::cannot_tell, "no_receipt_query", check.message(), ctx.message_id, {}};
+  return judge_aliyun_receipt_page(parse_aliyun_get_card_sms_details(http_status, body), *check, ctx);
 }
 
 }  // namespace herald::gateway

@@ -6,6 +6,7 @@
 
 #include "aliyun_answer.hpp"
 #include "answer_util.hpp"
+#include "herald/gateway/aliyun_receipts.hpp"
 #include "herald/util/json_text.hpp"
 
 namespace herald::gateway {
@@ -118,6 +119,32 @@ std::vector<item_result> aliyun_sms::parse(int http_status, std::string_view bod
   r.message = answer.message;
   r.message_id = detail::member_string(answer.doc, "BizId");
   return std::vector<item_result>(items.size(), r);
+}
+
+}  // namespace herald::gateway
+
+namespace herald::gateway {
+
+// Receipt check (docs/gateways.md "Receipt checks"). A SendBatchSms account whose calls may hold
+// several events needs the call's OutId from the caller; a one-event call's is the event's own.
+std::optional<http_request> aliyun_sms::build_receipt_query(const model::event& e, const receipt_context& ctx) const {
+  auto check = plan_aliyun_receipt_check(e, ctx, use_batch_api_ && max_batch_ > 1);
+  if (!check) return std::nullopt;
+  aliyun_send_details_query q;
+  q.phone_number = check->phone_number;
+  q.send_date = check->days[check->position.day_index];
+  q.page_size = aliyun_query_max_page_size;
+  q.current_page = check->position.page;
+  q.biz_id = ctx.message_id;  // SendSms's BizId, or SendBatchSms's (shared by the call): both narrow it
+  return build_aliyun_query_send_details(target_, credentials_, q, send_context{ctx.unix_seconds, ctx.nonce});
+}
+
+receipt_result aliyun_sms::parse_receipt_query(int http_status, std::string_view body, const model::event& e,
+                                               const receipt_context& ctx) const {
+  auto check = plan_aliyun_receipt_check(e, ctx, use_batch_api_ && max_batch_ > 1);
+  if (!check)
+    return receipt_result{receipt_verdict::cannot_tell, "no_receipt_query", check.message(), ctx.message_id, {}};
+  return judge_aliyun_receipt_page(parse_aliyun_query_send_details(http_status, body), *check, ctx);
 }
 
 }  // namespace herald::gateway

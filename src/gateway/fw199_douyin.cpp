@@ -79,7 +79,8 @@ fw199_douyin::fw199_douyin(const config::account_config& account)
       app_secret_(account.app_secret),
       seller_nick_(account.seller_nick),
       max_batch_(std::clamp<std::size_t>(account.max_batch, 1, fw199_douyin_max_items)),
-      has_receipt_query_(account.receipt_endpoint.has_value()) {
+      has_receipt_query_(account.receipt_endpoint.has_value()),
+      receipt_endpoint_(account.receipt_endpoint) {
   require(account, app_id_, "app_id");
   require(account, app_secret_, "app_secret");
   require(account, seller_nick_, "seller_nick");

@@ -12,6 +12,7 @@
 
 #include "answer_util.hpp"
 #include "herald/gateway/form.hpp"
+#include "herald/gateway/fw199_taobao.hpp"  // classify_fw199_call_message
 #include "herald/gateway/fw199_douyin.hpp"
 #include "herald/gateway/signers.hpp"
 #include "herald/util/json_text.hpp"
@@ -47,8 +48,11 @@ std::string_view to_string(douyin_send_status s) {
   return "unknown";
 }
 
-http_request build_douyin_result_query(const config::account_config& account,
-                                       std::span<const std::string> message_ids, const send_context& ctx) {
+namespace {
+
+http_request result_request(std::string target, std::string_view app_id, std::string_view seller_nick,
+                            std::string_view app_secret, std::span<const std::string> message_ids,
+                            const send_context& ctx) {
   std::string request_data;
   std::size_t size = 20;
   for (const auto& id : message_ids) size += id.size() + 3;
@@ -69,21 +73,29 @@ http_request build_douyin_result_query(const config::account_config& account,
   (void)ec;
   const std::string_view timestamp(timestamp_buffer, static_cast<std::size_t>(end - timestamp_buffer));
 
-  const std::string sign = sign_fw199({{"appid", account.app_id},
+  const std::string sign = sign_fw199({{"appid", app_id},
                                        {"timestamp", timestamp},
-                                       {"seller_nick", account.seller_nick},
+                                       {"seller_nick", seller_nick},
                                        {"request_data", request_data}},
-                                      account.app_secret);
-  const std::array<form::field, 5> fields{{{"appid", account.app_id},
+                                      app_secret);
+  const std::array<form::field, 5> fields{{{"appid", app_id},
                                            {"timestamp", timestamp},
-                                           {"seller_nick", account.seller_nick},
+                                           {"seller_nick", seller_nick},
                                            {"request_data", request_data},
                                            {"sign", sign}}};
   http_request req;
   req.method = "POST";
-  req.target = result_target(account);
+  req.target = std::move(target);
   req.body = form::encode(fields);
   return req;
+}
+
+}  // namespace
+
+http_request build_douyin_result_query(const config::account_config& account,
+                                       std::span<const std::string> message_ids, const send_context& ctx) {
+  return result_request(result_target(account), account.app_id, account.seller_nick, account.app_secret,
+                        message_ids, ctx);
 }
 
 result<std::vector<douyin_send_result>> parse_douyin_result_query(int http_status, std::string_view body,
@@ -137,6 +149,66 @@ result<std::vector<douyin_send_result>> parse_douyin_result_query(int http_statu
     detail::member_text(element, "err_code", r.err_code);
   }
   return results;
+}
+
+// ------------------------------------------------------------------------------------------------
+// The same query as the receipt check of the gateway interface (gateway.hpp; docs/gateways.md
+// "Receipt checks"): one item, by the message id its send answer gave.
+
+std::optional<http_request> fw199_douyin::build_receipt_query(const model::event&, const receipt_context& ctx) const {
+  if (!receipt_endpoint_ || ctx.message_id.empty()) return std::nullopt;
+  const std::array<std::string, 1> ids{ctx.message_id};
+  return result_request(receipt_endpoint_->target.empty() ? "/" : receipt_endpoint_->target, app_id_, seller_nick_,
+                        app_secret_, ids, send_context{ctx.unix_seconds, ctx.nonce});
+}
+
+receipt_result fw199_douyin::parse_receipt_query(int http_status, std::string_view body, const model::event&,
+                                                 const receipt_context& ctx) const {
+  receipt_result out;
+  out.message_id = ctx.message_id;
+  if (!receipt_endpoint_ || ctx.message_id.empty()) {
+    out.verdict = receipt_verdict::cannot_tell;
+    out.code = "no_receipt_query";
+    out.message = receipt_endpoint_ ? "the send answer gave no message_id to ask about"
+                                    : "the account has no receipt_endpoint";
+    return out;
+  }
+  const std::array<std::string, 1> ids{ctx.message_id};
+  auto parsed = parse_douyin_result_query(http_status, body, ids);
+  if (!parsed) {
+    // The query told nothing. Only the gateway's own refusal of the query as wrong (auth,
+    // signature, malformed) is final; anything else is asked again after a backoff.
+    out.verdict = receipt_verdict::retry_query;
+    out.message = parsed.message();
+    out.code = http_status < 200 || http_status >= 300 ? detail::http_status_code(http_status) : "unparseable";
+    if (http_status < 500) {
+      rapidjson::Document doc;
+      doc.Parse(body.data(), body.size());
+      std::string code;
+      if (!doc.HasParseError() && doc.IsObject() && detail::member_text(doc, "code", code) && code != "0") {
+        out.code = code;
+        if (classify_fw199_call_message(detail::member_string(doc, "message")) == outcome_class::permanent)
+          out.verdict = receipt_verdict::cannot_tell;
+      }
+    }
+    return out;
+  }
+  const douyin_send_result& r = parsed->front();
+  switch (r.status) {
+    case douyin_send_status::sent: out.verdict = receipt_verdict::delivered; break;
+    case douyin_send_status::failed: out.verdict = receipt_verdict::not_delivered; break;
+    case douyin_send_status::pending: out.verdict = receipt_verdict::accepted; break;
+    // The id came from the gateway's answer to the send: absent is lag, never proof of not sent.
+    case douyin_send_status::not_found: out.verdict = receipt_verdict::not_found; break;
+  }
+  out.code = r.err_code.empty() ? std::string(to_string(r.status)) : r.err_code;
+  out.message = "send result: " + std::string(to_string(r.status));
+  if (!r.err_code.empty()) out.message += " (" + r.err_code + ")";
+  return out;
+}
+
+const config::endpoint* fw199_douyin::receipt_endpoint() const {
+  return receipt_endpoint_ ? &*receipt_endpoint_ : nullptr;
 }
 
 }  // namespace herald::gateway

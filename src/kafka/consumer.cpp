@@ -133,7 +133,8 @@ consumer::consumer(boost::asio::any_io_executor ex, const config::kafka_config& 
        {"auto.offset.reset", "earliest"},
        {"session.timeout.ms", std::to_string(cfg.session_timeout_ms)},
        {"enable.partition.eof", "false"},
-       {"queued.max.messages.kbytes", "65536"}},
+       // Per partition: with many partitions a large prefetch is what peak memory is made of.
+       {"queued.max.messages.kbytes", "4096"}},
       cfg.consumer_properties);
   rd_kafka_conf_set_opaque(conf, impl_.get());
   rd_kafka_conf_set_rebalance_cb(conf, &impl::rebalance_cb);

@@ -1119,3 +1119,164 @@ TEST_CASE("aliyun: POST / goes through the simulator's faults, GET / with a quer
   r = sim.handle("POST", "/", ct, encode(aliyun_form("SendSms", send_sms("13800138001"), "s1")), now);
   CHECK(r.body.find("\"Code\":\"OK\"") != std::string::npos);
 }
+
+// --- Receipt timing: --receipt-hide-ms, --receipt-delay-ms (store.hpp; README "Receipts") --------
+
+namespace {
+
+constexpr std::int64_t now_ms = now * 1000;
+
+struct ReceiptSim {
+  Simulator sim{[] {
+    SimConfig c;
+    c.secrets = {{"app1", "test-secret"}};
+    return c;
+  }()};
+  int nonce = 0;
+  const std::string ct = "application/x-www-form-urlencoded; charset=utf-8";
+
+  Reply aliyun(const std::string& action, const Form& extra, std::int64_t at_ms) {
+    return sim.handle("POST", "/", ct, encode(aliyun_form(action, extra, "r-" + std::to_string(++nonce))),
+                      at_ms / 1000, at_ms);
+  }
+  rapidjson::Document aliyun_doc(const std::string& action, const Form& extra, std::int64_t at_ms) {
+    const Reply r = aliyun(action, extra, at_ms);
+    REQUIRE(r.action == Action::respond);
+    rapidjson::Document doc;
+    doc.Parse(r.body.c_str());
+    REQUIRE(doc.IsObject());
+    REQUIRE(str(doc["Code"]) == "OK");
+    return doc;
+  }
+  // The records QuerySendDetails returns for 13800138001 on the sim's day.
+  rapidjson::Document details(std::int64_t at_ms) {
+    return aliyun_doc("QuerySendDetails",
+                      {{"PhoneNumber", "13800138001"}, {"SendDate", "20231115"}, {"PageSize", "50"}, {"CurrentPage", "1"}},
+                      at_ms);
+  }
+  void settings(const std::string& json) { REQUIRE(sim.handle("POST", "/_sim/faults", "", json, now).status == 200); }
+};
+
+}  // namespace
+
+TEST_CASE("receipt timing: hidden for hide_ms, then waiting until delay_ms, both from acceptance; 0 = no wait") {
+  CHECK(receipt_is_visible(1000, 1000, 0));
+  CHECK(receipt_is_visible(1000, 0, 0));  // no hiding whatever the clocks say
+  CHECK_FALSE(receipt_is_visible(1000, 1499, 500));
+  CHECK(receipt_is_visible(1000, 1500, 500));
+  CHECK(reported_receipt_status(3, 1000, 1000, 0) == 3);
+  CHECK(reported_receipt_status(3, 1000, 2999, 2000) == 1);
+  CHECK(reported_receipt_status(3, 1000, 3000, 2000) == 3);
+  CHECK(reported_receipt_status(2, 1000, 3000, 2000) == 2);
+  CHECK(reported_receipt_status(2, 1000, 1001, 2000) == 1);
+}
+
+TEST_CASE("receipt timing: settings from the command line and /_sim/faults, all-or-nothing") {
+  SimConfig config;
+  config.receipt_hide_ms = 250;
+  config.receipt_delay_ms = 4000;
+  Simulator sim(std::move(config));
+  CHECK(sim.receipt_hide_ms() == 250);
+  CHECK(sim.receipt_delay_ms() == 4000);
+  rapidjson::Document doc;
+  doc.Parse(sim.handle("GET", "/_sim/faults", "", "", now).body.c_str());
+  CHECK(doc["receipt_hide_ms"].GetUint() == 250);
+  CHECK(doc["receipt_delay_ms"].GetUint() == 4000);
+  CHECK(sim.handle("POST", "/_sim/faults", "", R"({"receipt_delay_ms":-1})", now).status == 400);
+  CHECK(sim.handle("POST", "/_sim/faults", "", R"({"receipt_hide_ms":10,"receipt_delay_ms":"x"})", now).status == 400);
+  CHECK(sim.receipt_hide_ms() == 250);  // nothing changed
+  CHECK(sim.handle("POST", "/_sim/faults", "", R"({"receipt_hide_ms":0,"receipt_delay_ms":1500})", now).status == 200);
+  CHECK(sim.receipt_hide_ms() == 0);
+  CHECK(sim.receipt_delay_ms() == 1500);
+  sim.handle("POST", "/_sim/reset", "", "", now);
+  CHECK(sim.receipt_delay_ms() == 1500);  // settings survive a reset
+}
+
+TEST_CASE("aliyun: QuerySendDetails does not see a send for hide_ms, reports it waiting until delay_ms, then delivered") {
+  ReceiptSim s;
+  s.settings(R"({"receipt_hide_ms":500,"receipt_delay_ms":2000})");
+  const std::int64_t t0 = now_ms + 100;
+  REQUIRE(str(s.aliyun_doc("SendSms", send_sms("13800138001", "SMS_1", "evt-late"), t0)["Code"]) == "OK");
+
+  CHECK(s.details(t0 + 499)["TotalCount"].GetUint64() == 0);  // not there yet
+  auto doc = s.details(t0 + 500);
+  REQUIRE(doc["TotalCount"].GetUint64() == 1);
+  const auto& waiting = doc["SmsSendDetailDTOs"]["SmsSendDetailDTO"][0];
+  CHECK(str(waiting["OutId"]) == "evt-late");
+  CHECK(waiting["SendStatus"].GetInt() == 1);
+  CHECK(str(waiting["ErrCode"]).empty());
+  CHECK(str(waiting["ReceiveDate"]).empty());
+  CHECK(s.details(t0 + 1999)["SmsSendDetailDTOs"]["SmsSendDetailDTO"][0]["SendStatus"].GetInt() == 1);
+  doc = s.details(t0 + 2000);
+  const auto& delivered = doc["SmsSendDetailDTOs"]["SmsSendDetailDTO"][0];
+  CHECK(delivered["SendStatus"].GetInt() == 3);
+  CHECK(str(delivered["ErrCode"]) == "DELIVERED");
+  CHECK_FALSE(str(delivered["ReceiveDate"]).empty());
+
+  // The timing is read when asked: changing it changes what an existing receipt looks like.
+  s.settings(R"({"receipt_hide_ms":0,"receipt_delay_ms":0})");
+  CHECK(s.details(t0)["SmsSendDetailDTOs"]["SmsSendDetailDTO"][0]["SendStatus"].GetInt() == 3);
+}
+
+TEST_CASE("aliyun: a send whose answer was dropped is recorded, and its receipt finds it by OutId") {
+  ReceiptSim s;
+  s.settings(R"({"fault_drop_answer":1,"receipt_delay_ms":1000})");
+  const std::int64_t t0 = now_ms;
+  CHECK(s.aliyun("SendSms", send_sms("13800138001", "SMS_1", "evt-dropped"), t0).action == Action::drop);
+  const Form card{{"CardObjects", R"([{"mobile":"13800138001","dyncParams":{"a":"1"}}])"},
+                  {"CardTemplateCode", "CARD_SMS_70"},
+                  {"SignName", "阿里云"},
+                  {"FallbackType", "NONE"},
+                  {"OutId", "evt-card-dropped"}};
+  CHECK(s.aliyun("SendCardSms", card, t0).action == Action::drop);
+  CHECK(s.sim.store().counters().fault_drop_answer == 2);
+  s.settings(R"({"fault_drop_answer":0})");  // queries go through the faults too
+
+  auto doc = s.details(t0 + 10);
+  REQUIRE(doc["TotalCount"].GetUint64() == 1);
+  CHECK(str(doc["SmsSendDetailDTOs"]["SmsSendDetailDTO"][0]["OutId"]) == "evt-dropped");
+  CHECK(doc["SmsSendDetailDTOs"]["SmsSendDetailDTO"][0]["SendStatus"].GetInt() == 1);
+  CHECK(s.details(t0 + 1000)["SmsSendDetailDTOs"]["SmsSendDetailDTO"][0]["SendStatus"].GetInt() == 3);
+
+  doc = s.aliyun_doc("GetCardSmsDetails",
+                     {{"PhoneNumber", "13800138001"}, {"SendDate", "20231115"}, {"PageSize", "50"}, {"CurrentPage", "1"}},
+                     t0 + 1000);
+  const auto& records = doc["CardSendDetailDTO"]["Records"];
+  REQUIRE(records.Size() == 1);
+  CHECK(str(records[0]["OutId"]) == "evt-card-dropped");
+  CHECK(records[0]["SendStatus"].GetInt() == 3);
+}
+
+TEST_CASE("douyin: the send-result query hides a message id for hide_ms, reports it waiting until delay_ms") {
+  ReceiptSim s;
+  const std::string send = std::string(douyin_send_path);
+  const std::string result = std::string(douyin_result_path);
+  const std::string form_ct = "application/x-www-form-urlencoded";
+  s.settings(R"({"receipt_hide_ms":300,"receipt_delay_ms":1000})");
+  const std::int64_t t0 = now_ms + 250;
+  Reply r = s.sim.handle("POST", send, form_ct, douyin_body(douyin_batch(1)), t0 / 1000, t0);
+  rapidjson::Document doc;
+  doc.Parse(r.body.c_str());
+  const std::string id = str(doc["data"][0]["message_id"]);
+  const std::string ask = douyin_body(R"({"message_ids":[")" + id + R"("]})");
+  auto result_at = [&](std::int64_t at_ms) {
+    rapidjson::Document d;
+    d.Parse(s.sim.handle("POST", result, form_ct, ask, at_ms / 1000, at_ms).body.c_str());
+    REQUIRE(d["code"].GetInt() == 0);
+    return d;
+  };
+  CHECK(result_at(t0 + 299)["data"].Size() == 0);
+  doc = result_at(t0 + 300);
+  REQUIRE(doc["data"].Size() == 1);
+  CHECK(doc["data"][0]["status"].GetInt() == 1);
+  CHECK(str(doc["data"][0]["err_code"]).empty());
+  doc = result_at(t0 + 1000);
+  CHECK(doc["data"][0]["status"].GetInt() == 3);
+  CHECK(str(doc["data"][0]["err_code"]) == "DELIVRD");
+
+  // A dropped answer: the items are accepted and their ids remembered all the same (the client
+  // never learns them, which is why Herald cannot ask about it: docs/gateways.md).
+  s.settings(R"({"fault_drop_answer":1})");
+  CHECK(s.sim.handle("POST", send, form_ct, douyin_body(douyin_batch(2)), now, now_ms).action == Action::drop);
+  CHECK(s.sim.store().counters().items_accepted == 1 + 2);
+}

@@ -2,6 +2,7 @@
 // Alibaba Cloud card SMS, SendCardSms (gateway kind aliyun_card): GATEWAYS.md §4,
 // docs/gateways.md "Alibaba Cloud SMS".
 #include <cstddef>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -29,6 +30,12 @@ class aliyun_card final : public gateway {
   http_request build(std::span<const model::event* const> items, const send_context& ctx) const override;
   std::vector<item_result> parse(int http_status, std::string_view body,
                                  std::span<const model::event* const> items) const override;
+
+  // GetCardSmsDetails by the event's number and the send's day, matched on the call's OutId (no
+  // Biz*Id filter: which kind of id a number got is not certain): docs/gateways.md "Receipt checks".
+  std::optional<http_request> build_receipt_query(const model::event& e, const receipt_context& ctx) const override;
+  receipt_result parse_receipt_query(int http_status, std::string_view body, const model::event& e,
+                                     const receipt_context& ctx) const override;
 
  private:
   std::string target_;

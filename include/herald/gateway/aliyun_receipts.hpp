@@ -4,6 +4,7 @@
 // SendBatchSms, GetCardSmsDetails for SendCardSms. The code that decides when to ask lives in the
 // pipeline; nothing here touches a socket or a clock.
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -11,6 +12,7 @@
 
 #include "herald/gateway/aliyun_rpc.hpp"
 #include "herald/gateway/gateway.hpp"
+#include "herald/util/result.hpp"
 
 namespace herald::gateway {
 
@@ -93,5 +95,54 @@ struct aliyun_receipt_match {
 // records may carry it (a resend, or one number twice in a batch): delivered wins, then waiting,
 // then failed.
 aliyun_receipt_match find_aliyun_receipt(std::span<const aliyun_receipt_record> records, std::string_view out_id);
+
+// ------------------------------------------------------------------------------------------------
+// One event's receipt check, as aliyun_sms and aliyun_card run it through the gateway interface
+// (gateway.hpp, receipt_verdict; docs/gateways.md "Receipt checks"). A check may take several
+// queries in a row, each named by a cursor: every page of the send's day (PageSize 50), then the
+// neighbouring day when the send was made within aliyun_receipt_day_margin_seconds of midnight.
+
+// Alibaba Cloud refuses a Timestamp more than 15 minutes off, so a send it accepted was dated by
+// its clock within 15 minutes of Herald's sent_at: near midnight, either day may hold the record.
+inline constexpr std::int64_t aliyun_receipt_day_margin_seconds = 15 * 60;
+// SendDate reaches back 30 days (GATEWAYS.md §4); one day less leaves room for the margin.
+inline constexpr std::int64_t aliyun_receipt_window_seconds = 29 * 86400;
+// Pages read per day before giving up (cannot_tell): 1,000 receipts for one number in one day.
+inline constexpr int aliyun_receipt_max_pages = 20;
+
+// The SendDate values a send made at sent_at may carry: its own China-time day first, then the
+// neighbouring one when sent_at is within the margin of midnight.
+std::vector<std::string> aliyun_receipt_days(std::int64_t sent_at_unix_seconds);
+
+// Where a check is in its sequence of queries. The cursor text is "<day index>:<page>"; "" is the
+// first query (0:1).
+struct aliyun_receipt_position {
+  std::size_t day_index = 0;
+  int page = 1;
+};
+std::string format_aliyun_receipt_cursor(aliyun_receipt_position p);
+std::optional<aliyun_receipt_position> parse_aliyun_receipt_cursor(std::string_view cursor);
+
+struct aliyun_receipt_check {
+  std::string phone_number;
+  std::string out_id;  // matched against each record's OutId
+  std::vector<std::string> days;
+  aliyun_receipt_position position;
+};
+
+// The check of e in ctx, or why none can be made (then the verdict is cannot_tell): no number, no
+// or a bad send time, a send older than the query window, a bad cursor, or a batch call whose
+// OutId was not given (`batch_needs_call_out_id`: the account's calls may hold several events,
+// whose OutId cannot be recomputed from one of them).
+result<aliyun_receipt_check> plan_aliyun_receipt_check(const model::event& e, const receipt_context& ctx,
+                                                       bool batch_needs_call_out_id);
+
+// The verdict of one answered query: a record with the OutId decides (3 delivered, 2 or 4
+// not_delivered, 1 or another status accepted); none → the next page or day (not_found with a
+// next_cursor), else not_found, or not_sent when ctx allows it and no message id is known (an id
+// means the gateway answered the send, so a missing record can only be lag). A failed query is
+// retry_query, or cannot_tell when Alibaba Cloud calls it permanent (the query itself is wrong).
+receipt_result judge_aliyun_receipt_page(const aliyun_receipt_page& page, const aliyun_receipt_check& check,
+                                         const receipt_context& ctx);
 
 }  // namespace herald::gateway

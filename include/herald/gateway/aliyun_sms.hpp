@@ -2,6 +2,7 @@
 // Alibaba Cloud SMS, SendSms / SendBatchSms (gateway kind aliyun_sms): GATEWAYS.md §4,
 // docs/gateways.md "Alibaba Cloud SMS".
 #include <cstddef>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -26,6 +27,12 @@ class aliyun_sms final : public gateway {
   http_request build(std::span<const model::event* const> items, const send_context& ctx) const override;
   std::vector<item_result> parse(int http_status, std::string_view body,
                                  std::span<const model::event* const> items) const override;
+
+  // QuerySendDetails by the event's number and the send's day (and BizId when the send answer
+  // gave one), matched on the call's OutId: aliyun_receipt_check, docs/gateways.md "Receipt checks".
+  std::optional<http_request> build_receipt_query(const model::event& e, const receipt_context& ctx) const override;
+  receipt_result parse_receipt_query(int http_status, std::string_view body, const model::event& e,
+                                     const receipt_context& ctx) const override;
 
   bool uses_batch_api() const noexcept { return use_batch_api_; }
 

@@ -2,6 +2,7 @@
 // 蜂巢 (fw199) gateway, 抖店 (Douyin shop) SMS batch: GATEWAYS.md §3, docs/gateways.md
 // "fw199 抖店 SMS batch".
 #include <cstddef>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -26,6 +27,16 @@ class fw199_douyin final : public gateway {
   std::vector<item_result> parse(int http_status, std::string_view body,
                                  std::span<const model::event* const> items) const override;
 
+  // The send-result query below for the item's message_id, when the account has a
+  // receipt_endpoint; without either, nullopt (cannot_tell). src/gateway/fw199_douyin_result.cpp.
+  std::optional<http_request> build_receipt_query(const model::event& e, const receipt_context& ctx) const override;
+  // 3 delivered, 2 not_delivered, 1 accepted, absent not_found (never not_sent: the id came from
+  // the gateway's own answer, so its absence is lag); a failed query retry_query, or cannot_tell
+  // when the gateway refuses it as wrong (outer code, classify_fw199_call_message permanent).
+  receipt_result parse_receipt_query(int http_status, std::string_view body, const model::event& e,
+                                     const receipt_context& ctx) const override;
+  const config::endpoint* receipt_endpoint() const override;
+
  private:
   std::string target_;
   std::string app_id_;
@@ -33,6 +44,7 @@ class fw199_douyin final : public gateway {
   std::string seller_nick_;
   std::size_t max_batch_;
   bool has_receipt_query_;
+  std::optional<config::endpoint> receipt_endpoint_;
 };
 
 // The `request_data` field: one JSON object for the whole call (no DOM, appended to out). The
