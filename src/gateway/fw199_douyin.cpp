@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "answer_util.hpp"
+#include "fw199_answer.hpp"
 #include "herald/gateway/form.hpp"
 #include "herald/gateway/fw199_taobao.hpp"
 #include "herald/gateway/signers.hpp"
@@ -164,119 +165,36 @@ void append_fw199_douyin_request_data(std::string& out, std::span<const model::e
 http_request fw199_douyin::build(std::span<const model::event* const> items, const send_context& ctx) const {
   std::string request_data;
   append_fw199_douyin_request_data(request_data, items);
-
-  char timestamp_buffer[24];
-  auto [end, ec] = std::to_chars(timestamp_buffer, timestamp_buffer + sizeof timestamp_buffer, ctx.unix_seconds);
-  (void)ec;  // 24 bytes hold any int64
-  const std::string_view timestamp(timestamp_buffer, static_cast<std::size_t>(end - timestamp_buffer));
-
-  const std::string sign = sign_fw199(
-      {{"appid", app_id_}, {"timestamp", timestamp}, {"seller_nick", seller_nick_}, {"request_data", request_data}},
-      app_secret_);
-
-  const std::array<form::field, 5> fields{{{"appid", app_id_},
-                                           {"timestamp", timestamp},
-                                           {"seller_nick", seller_nick_},
-                                           {"request_data", request_data},
-                                           {"sign", sign}}};
-  http_request req;
-  req.method = "POST";
-  req.target = target_;
-  req.body = form::encode(fields);
-  return req;
+  return detail::build_fw199_call(target_, app_id_, app_secret_, "seller_nick", seller_nick_, request_data,
+                                  ctx.unix_seconds);
 }
+
+namespace {
+
+// Matched by position (GATEWAYS.md §3). order_id is echoed when one was passed, "" otherwise;
+// every item passes one (see append_fw199_douyin_request_data), so a non-empty echo must be it.
+// An empty or absent echo is accepted: the gateway may not echo it for by-phone items.
+std::string douyin_mismatch(const rapidjson::Value& element, const model::event& e) {
+  std::string echoed;
+  if (element.HasMember("order_id") && !detail::member_text(element, "order_id", echoed) &&
+      !element["order_id"].IsNull())
+    return "answer item at this position has an order_id that is not text";
+  if (!echoed.empty() && echoed != e.order_id) return "answer item at this position has another order_id";
+  return {};
+}
+
+std::string douyin_message_id(const rapidjson::Value& element) {
+  return std::string(detail::member_string(element, "message_id"));
+}
+
+constexpr detail::fw199_item_rules douyin_rules{&douyin_mismatch, &douyin_message_id,
+                                                &classify_fw199_douyin_item_message};
+
+}  // namespace
 
 std::vector<item_result> fw199_douyin::parse(int http_status, std::string_view body,
                                              std::span<const model::event* const> items) const {
-  const std::size_t n = items.size();
-  const bool is_2xx = http_status >= 200 && http_status < 300;
-
-  // A 5xx says nothing about what happened to the items: the request may have been processed.
-  if (http_status >= 500)
-    return detail::uniform_results(n, outcome_class::ambiguous, detail::http_status_code(http_status),
-                                   "HTTP status " + std::to_string(http_status));
-
-  rapidjson::Document doc;
-  doc.Parse(body.data(), body.size());
-  std::string outer_code;
-  const bool is_gateway_answer = !doc.HasParseError() && doc.IsObject() && detail::member_text(doc, "code", outer_code);
-  if (!is_gateway_answer) {
-    if (!is_2xx)
-      return detail::uniform_results(n, outcome_class::ambiguous, detail::http_status_code(http_status),
-                                     "HTTP status " + std::to_string(http_status) + " without a gateway answer");
-    return detail::uniform_results(n, outcome_class::ambiguous, "unparseable",
-                                   doc.HasParseError() || !doc.IsObject() ? "unparseable answer: not a JSON object"
-                                                                          : "unparseable answer: no code");
-  }
-
-  if (outer_code != "0") {
-    // The whole call was refused before sending; the same gateway and rule as GATEWAYS.md §2.
-    const std::string_view message = detail::member_string(doc, "message");
-    return detail::uniform_results(n, classify_fw199_call_message(message), outer_code, message);
-  }
-  if (!is_2xx)
-    return detail::uniform_results(n, outcome_class::ambiguous, detail::http_status_code(http_status),
-                                   "HTTP status " + std::to_string(http_status) + " with code 0");
-
-  auto data_it = doc.FindMember("data");
-  if (data_it == doc.MemberEnd() || !data_it->value.IsArray())
-    return detail::uniform_results(n, outcome_class::ambiguous, "unparseable",
-                                   "unparseable answer: code 0 without a data array");
-  const auto& data = data_it->value.GetArray();
-  const std::size_t answered = data.Size();
-
-  // More results than items: no position can be trusted (a shorter answer is checked item by item).
-  if (answered > n)
-    return detail::uniform_results(n, outcome_class::ambiguous, "unmatched",
-                                   "answer has " + std::to_string(answered) + " items for " + std::to_string(n) +
-                                       " sent: cannot match them to the request");
-
-  std::vector<item_result> results(n);
-  std::string echoed;
-  for (std::size_t i = 0; i < n; ++i) {
-    item_result& r = results[i];
-    r.cls = outcome_class::ambiguous;
-    if (i >= answered) {
-      r.code = "unmatched";
-      r.message = "no answer item at this position (answer has " + std::to_string(answered) + " items for " +
-                  std::to_string(n) + " sent)";
-      continue;
-    }
-    const auto& element = data[static_cast<rapidjson::SizeType>(i)];
-    if (!element.IsObject()) {
-      r.code = "unmatched";
-      r.message = "answer item at this position is not an object";
-      continue;
-    }
-    // Matched by position (GATEWAYS.md §3). order_id is echoed when one was passed, "" otherwise;
-    // every item passes one (see append_fw199_douyin_request_data), so a non-empty echo must be it.
-    // An empty or absent echo is accepted: the gateway may not echo it for by-phone items.
-    echoed.clear();
-    if (element.HasMember("order_id") && !detail::member_text(element, "order_id", echoed) &&
-        !element["order_id"].IsNull()) {
-      r.code = "unmatched";
-      r.message = "answer item at this position has an order_id that is not text";
-      continue;
-    }
-    if (!echoed.empty() && echoed != items[i]->order_id) {
-      r.code = "unmatched";
-      r.message = "answer item at this position has another order_id";
-      continue;
-    }
-    if (!detail::member_text(element, "code", r.code)) {
-      r.code = "unparseable";
-      r.message = "answer item has no code";
-      continue;
-    }
-    r.message = detail::member_string(element, "message");
-    if (r.code == "0") {
-      r.cls = outcome_class::sent;
-      r.message_id = detail::member_string(element, "message_id");
-    } else {
-      r.cls = classify_fw199_douyin_item_message(r.message);
-    }
-  }
-  return results;
+  return detail::parse_fw199_answer(http_status, body, items, douyin_rules);
 }
 
 }  // namespace herald::gateway

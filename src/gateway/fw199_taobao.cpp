@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "answer_util.hpp"
+#include "fw199_answer.hpp"
 #include "herald/gateway/form.hpp"
 #include "herald/gateway/signers.hpp"
 #include "herald/util/json_text.hpp"
@@ -133,118 +134,36 @@ void append_fw199_taobao_request_data(std::string& out, std::span<const model::e
 http_request fw199_taobao::build(std::span<const model::event* const> items, const send_context& ctx) const {
   std::string request_data;
   append_fw199_taobao_request_data(request_data, items);
-
-  char timestamp_buffer[24];
-  auto [end, ec] = std::to_chars(timestamp_buffer, timestamp_buffer + sizeof timestamp_buffer, ctx.unix_seconds);
-  (void)ec;  // 24 bytes hold any int64
-  const std::string_view timestamp(timestamp_buffer, static_cast<std::size_t>(end - timestamp_buffer));
-
-  const std::string sign = sign_fw199(
-      {{"appid", app_id_}, {"timestamp", timestamp}, {"tb_seller_nick", seller_nick_}, {"request_data", request_data}},
-      app_secret_);
-
-  const std::array<form::field, 5> fields{{{"appid", app_id_},
-                                           {"timestamp", timestamp},
-                                           {"tb_seller_nick", seller_nick_},
-                                           {"request_data", request_data},
-                                           {"sign", sign}}};
-  http_request req;
-  req.method = "POST";
-  req.target = target_;
-  req.body = form::encode(fields);
-  return req;
+  return detail::build_fw199_call(target_, app_id_, app_secret_, "tb_seller_nick", seller_nick_, request_data,
+                                  ctx.unix_seconds);
 }
+
+namespace {
+
+// Items come back in request order and echo order_id (GATEWAYS.md §2): check both.
+std::string taobao_mismatch(const rapidjson::Value& element, const model::event& e) {
+  std::string text;
+  if (!detail::member_text(element, "order_id", text) || text != e.order_id)
+    return "answer item at this position has another order_id";
+  return {};
+}
+
+// module.code is the send id, e.g. "341623067818673604^0"; TOP answers a bare string.
+std::string taobao_message_id(const rapidjson::Value& element) {
+  auto module_it = element.FindMember("module");
+  if (module_it == element.MemberEnd()) return {};
+  if (module_it->value.IsObject()) return std::string(detail::member_string(module_it->value, "code"));
+  if (module_it->value.IsString()) return {module_it->value.GetString(), module_it->value.GetStringLength()};
+  return {};
+}
+
+constexpr detail::fw199_item_rules taobao_rules{&taobao_mismatch, &taobao_message_id, &classify_fw199_item_message};
+
+}  // namespace
 
 std::vector<item_result> fw199_taobao::parse(int http_status, std::string_view body,
                                              std::span<const model::event* const> items) const {
-  const std::size_t n = items.size();
-  const bool is_2xx = http_status >= 200 && http_status < 300;
-
-  // A 5xx says nothing about what happened to the items: the request may have been processed.
-  if (http_status >= 500)
-    return detail::uniform_results(n, outcome_class::ambiguous, detail::http_status_code(http_status),
-                                   "HTTP status " + std::to_string(http_status));
-
-  rapidjson::Document doc;
-  doc.Parse(body.data(), body.size());
-  std::string outer_code;
-  const bool is_gateway_answer = !doc.HasParseError() && doc.IsObject() && detail::member_text(doc, "code", outer_code);
-  if (!is_gateway_answer) {
-    if (!is_2xx)
-      return detail::uniform_results(n, outcome_class::ambiguous, detail::http_status_code(http_status),
-                                     "HTTP status " + std::to_string(http_status) + " without a gateway answer");
-    return detail::uniform_results(n, outcome_class::ambiguous, "unparseable",
-                                   doc.HasParseError() || !doc.IsObject() ? "unparseable answer: not a JSON object"
-                                                                          : "unparseable answer: no code");
-  }
-
-  if (outer_code != "0") {
-    // The whole call was refused before sending (GATEWAYS.md §2); this holds under a 4xx too.
-    const std::string_view message = detail::member_string(doc, "message");
-    return detail::uniform_results(n, classify_fw199_call_message(message), outer_code, message);
-  }
-  if (!is_2xx)
-    return detail::uniform_results(n, outcome_class::ambiguous, detail::http_status_code(http_status),
-                                   "HTTP status " + std::to_string(http_status) + " with code 0");
-
-  auto data_it = doc.FindMember("data");
-  if (data_it == doc.MemberEnd() || !data_it->value.IsArray())
-    return detail::uniform_results(n, outcome_class::ambiguous, "unparseable",
-                                   "unparseable answer: code 0 without a data array");
-  const auto& data = data_it->value.GetArray();
-  const std::size_t answered = data.Size();
-
-  // More results than items: the answer does not line up with the request, so no position can be
-  // trusted (a shorter answer is still checked item by item below).
-  if (answered > n)
-    return detail::uniform_results(n, outcome_class::ambiguous, "unmatched",
-                                   "answer has " + std::to_string(answered) + " items for " + std::to_string(n) +
-                                       " sent: cannot match them to the request");
-
-  std::vector<item_result> results(n);
-  std::string text;
-  for (std::size_t i = 0; i < n; ++i) {
-    item_result& r = results[i];
-    r.cls = outcome_class::ambiguous;
-    if (i >= answered) {
-      r.code = "unmatched";
-      r.message = "no answer item at this position (answer has " + std::to_string(answered) + " items for " +
-                  std::to_string(n) + " sent)";
-      continue;
-    }
-    const auto& element = data[static_cast<rapidjson::SizeType>(i)];
-    if (!element.IsObject()) {
-      r.code = "unmatched";
-      r.message = "answer item at this position is not an object";
-      continue;
-    }
-    // Items come back in request order and echo order_id (GATEWAYS.md §2): check both.
-    if (!detail::member_text(element, "order_id", text) || text != items[i]->order_id) {
-      r.code = "unmatched";
-      r.message = "answer item at this position has another order_id";
-      continue;
-    }
-    if (!detail::member_text(element, "code", r.code)) {
-      r.code = "unparseable";
-      r.message = "answer item has no code";
-      continue;
-    }
-    r.message = detail::member_string(element, "message");
-    if (r.code == "0") {
-      r.cls = outcome_class::sent;
-      // module.code is the send id, e.g. "341623067818673604^0"; TOP answers a bare string.
-      auto module_it = element.FindMember("module");
-      if (module_it != element.MemberEnd()) {
-        if (module_it->value.IsObject())
-          r.message_id = detail::member_string(module_it->value, "code");
-        else if (module_it->value.IsString())
-          r.message_id.assign(module_it->value.GetString(), module_it->value.GetStringLength());
-      }
-    } else {
-      r.cls = classify_fw199_item_message(r.message);
-    }
-  }
-  return results;
+  return detail::parse_fw199_answer(http_status, body, items, taobao_rules);
 }
 
 }  // namespace herald::gateway
