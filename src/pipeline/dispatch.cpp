@@ -131,8 +131,9 @@ boost::asio::awaitable<void> worker::impl::send_batch(std::vector<item*> items) 
                                     r.code, "", ""});
           break;
         case gateway::outcome_class::ambiguous: {
-          // The gateway may have sent it. No receipt query exists for this gateway yet, so the
-          // account's policy decides (docs/gateways.md); never a blind resend by default.
+          // The gateway may have sent it. Receipt checks are not wired in here yet (the gateway
+          // interface has them, docs/gateways.md), so the account's policy decides; never a
+          // blind resend by default.
           const auto policy = acct.cfg->on_unknown;
           const std::string why = "the gateway's answer does not say whether it was sent: " + r.message;
           if (policy == config::unknown_policy::resend && it->attempts < max_attempts && !is_stopping) {
