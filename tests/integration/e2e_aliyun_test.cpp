@@ -23,14 +23,6 @@ std::string member(const rapidjson::Value& v, const char* name) {
   return it != v.MemberEnd() && it->value.IsString() ? it->value.GetString() : "";
 }
 
-long stat(const std::string& stats_json, const char* name) {
-  rapidjson::Document d;
-  d.Parse(stats_json.c_str());
-  REQUIRE_MESSAGE(d.IsObject(), "simulator stats are not JSON: ", stats_json);
-  REQUIRE_MESSAGE(d.HasMember(name), "simulator stats lack ", name, ": ", stats_json);
-  return d[name].GetInt64();
-}
-
 std::string sms_event(const std::string& event_id, const std::string& phone, const std::string& template_code = "SMS_100",
                       const std::string& account = "ali-sms") {
   return R"({"event_id":")" + event_id + R"(","account":")" + account + R"(","order_id":"o-)" + event_id +
@@ -132,10 +124,10 @@ TEST_CASE("aliyun: SendSms sends each event once; a repeat is a duplicate, a BAD
   CHECK(events["a-bad-number"][0].gateway_code == "isv.MOBILE_NUMBER_ILLEGAL");
 
   const auto stats = w.sim.get("/_sim/stats");
-  CHECK(stat(stats, "items_accepted") == 3);
-  CHECK(stat(stats, "accepted_unique") == 3);
-  CHECK(stat(stats, "duplicates") == 0);
-  CHECK(stat(stats, "max_batch_seen") == 1);  // one number per SendSms
+  CHECK(sim_stat(stats, "items_accepted") == 3);
+  CHECK(sim_stat(stats, "accepted_unique") == 3);
+  CHECK(sim_stat(stats, "duplicates") == 0);
+  CHECK(sim_stat(stats, "max_batch_seen") == 1);  // one number per SendSms
   // Every call was signed right, fresh and with a fresh nonce.
   INFO("simulator stats: ", stats);
   CHECK(stats.find("invalid_sign") == std::string::npos);
@@ -158,9 +150,9 @@ TEST_CASE("aliyun: with use_batch_api, events of one template share SendBatchSms
   for (const auto& o : outcomes) biz_ids.insert(o.gateway_message_id);
   CHECK(biz_ids.size() < 30);  // shared by the events of one call
   const auto stats = w.sim.get("/_sim/stats");
-  CHECK(stat(stats, "items_accepted") == 30);
-  CHECK(stat(stats, "duplicates") == 0);
-  CHECK(stat(stats, "requests") < 30);
+  CHECK(sim_stat(stats, "items_accepted") == 30);
+  CHECK(sim_stat(stats, "duplicates") == 0);
+  CHECK(sim_stat(stats, "requests") < 30);
 }
 
 TEST_CASE("aliyun: card SMS goes out as cards, falls back to text SMS, and fails without a fallback") {
@@ -190,8 +182,8 @@ TEST_CASE("aliyun: card SMS goes out as cards, falls back to text SMS, and fails
 
   const auto stats = w.sim.get("/_sim/stats");
   INFO("simulator stats: ", stats);
-  CHECK(stat(stats, "items_accepted") == 3);
-  CHECK(stat(stats, "duplicates") == 0);
+  CHECK(sim_stat(stats, "items_accepted") == 3);
+  CHECK(sim_stat(stats, "duplicates") == 0);
   CHECK(stats.find("invalid_sign") == std::string::npos);
   CHECK(herald->is_running());
 }

@@ -22,14 +22,6 @@ std::string member(const rapidjson::Value& v, const char* name) {
   return it != v.MemberEnd() && it->value.IsString() ? it->value.GetString() : "";
 }
 
-long stat(const std::string& stats_json, const char* name) {
-  rapidjson::Document d;
-  d.Parse(stats_json.c_str());
-  REQUIRE_MESSAGE(d.IsObject(), "simulator stats are not JSON: ", stats_json);
-  REQUIRE_MESSAGE(d.HasMember(name), "simulator stats lack ", name, ": ", stats_json);
-  return d[name].GetInt64();
-}
-
 // recipient_json: {"post_tel":"..."} or {"by_order":true}.
 std::string douyin_event(const std::string& event_id, const std::string& order_id, const std::string& recipient_json,
                          const std::string& template_code) {
@@ -143,12 +135,12 @@ TEST_CASE("douyin: two templates go in separate calls of at most 100, by phone a
 
   const std::string stats = w.sim.get("/_sim/stats");
   INFO("simulator stats: ", stats);
-  CHECK(stat(stats, "items_accepted") == 135);
-  CHECK(stat(stats, "accepted_unique") == 135);
-  CHECK(stat(stats, "duplicates") == 0);
-  CHECK(stat(stats, "max_batch_seen") <= 100);
-  CHECK(stat(stats, "max_batch_seen") >= 1);
-  CHECK(stat(stats, "requests") >= 4);  // ST_A needs two calls at least, ST_B and BAD_TPL one each
+  CHECK(sim_stat(stats, "items_accepted") == 135);
+  CHECK(sim_stat(stats, "accepted_unique") == 135);
+  CHECK(sim_stat(stats, "duplicates") == 0);
+  CHECK(sim_stat(stats, "max_batch_seen") <= 100);
+  CHECK(sim_stat(stats, "max_batch_seen") >= 1);
+  CHECK(sim_stat(stats, "requests") >= 4);  // ST_A needs two calls at least, ST_B and BAD_TPL one each
 
   // template_id is per call: had herald put both templates in one call, the sim would have
   // recorded some orders under the other template.

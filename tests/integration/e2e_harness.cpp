@@ -20,6 +20,9 @@
 #include <stdexcept>
 #include <thread>
 
+#include <doctest/doctest.h>
+#include <rapidjson/document.h>
+
 #include "herald/config/load.hpp"
 #include "herald/http/client_pool.hpp"
 #include "support/test_certificates.hpp"
@@ -389,6 +392,14 @@ std::pair<int, std::string> http_get(const std::string& url) {
 std::string gateway_simulator::get(const std::string& path) { return admin_call(url(path), "GET", ""); }
 std::string gateway_simulator::post(const std::string& path, const std::string& body) {
   return admin_call(url(path), "POST", body);
+}
+
+long sim_stat(const std::string& stats_json, const char* name) {
+  rapidjson::Document d;
+  d.Parse(stats_json.c_str());
+  REQUIRE_MESSAGE(d.IsObject(), "simulator stats are not JSON: ", stats_json);
+  REQUIRE_MESSAGE(d.HasMember(name), "simulator stats lack ", name, ": ", stats_json);
+  return d[name].GetInt64();
 }
 
 // --- Herald ---------------------------------------------------------------------------------

@@ -53,14 +53,6 @@ std::size_t count_status(const std::vector<outcome_record>& v, const std::string
   return static_cast<std::size_t>(std::count_if(v.begin(), v.end(), [&](const auto& o) { return o.status == st; }));
 }
 
-long stat(const std::string& stats_json, const char* name) {
-  rapidjson::Document d;
-  d.Parse(stats_json.c_str());
-  REQUIRE_MESSAGE(d.IsObject(), "simulator stats are not JSON: ", stats_json);
-  REQUIRE_MESSAGE(d.HasMember(name), "simulator stats lack ", name, ": ", stats_json);
-  return d[name].GetInt64();
-}
-
 std::string event_json(const std::string& event_id, const std::string& order_id, const std::string& oaid,
                        const std::string& template_code = "SMS_100", const std::string& account = "shop-a") {
   std::string id = event_id.empty() ? "" : R"("event_id":")" + event_id + R"(",)";
@@ -129,8 +121,8 @@ TEST_CASE("events with repeated event_ids are sent once") {
   CHECK(count_status(outcomes, "duplicate") == 20);
 
   auto stats = w.sim.get("/_sim/stats");
-  CHECK(stat(stats, "items_accepted") == 10);
-  CHECK(stat(stats, "duplicates") == 0);
+  CHECK(sim_stat(stats, "items_accepted") == 10);
+  CHECK(sim_stat(stats, "duplicates") == 0);
   CHECK(herald->is_running());
 }
 
@@ -142,7 +134,7 @@ TEST_CASE("the same order, template and recipient without an event_id is sent on
   CHECK(count_status(outcomes, "sent") == 2);
   CHECK(count_status(outcomes, "duplicate") == 1);
   for (const auto& o : outcomes) CHECK(o.event_id.rfind("d:", 0) == 0);
-  CHECK(stat(w.sim.get("/_sim/stats"), "duplicates") == 0);
+  CHECK(sim_stat(w.sim.get("/_sim/stats"), "duplicates") == 0);
 }
 
 TEST_CASE("quota rejections happen at the limit and are refunded after a definite failure") {
@@ -201,7 +193,7 @@ TEST_CASE("every consumed event has exactly one outcome") {
   CHECK(count_status(outcomes, "invalid") == 20);
   CHECK(count_status(outcomes, "duplicate") == 20);
   CHECK(count_status(outcomes, "sent") + count_status(outcomes, "rejected_quota") == 200);
-  CHECK(stat(w.sim.get("/_sim/stats"), "duplicates") == 0);
+  CHECK(sim_stat(w.sim.get("/_sim/stats"), "duplicates") == 0);
 }
 
 TEST_CASE("invalid events reach the DLQ with their original bytes, and the worker goes on") {
@@ -266,8 +258,8 @@ TEST_CASE("stopping and restarting resumes from committed offsets with no second
   auto outcomes = await_outcomes(w, 100, *herald);
   CHECK(count_status(outcomes, "sent") == 100);
   auto stats = w.sim.get("/_sim/stats");
-  CHECK(stat(stats, "items_accepted") == 100);
-  CHECK(stat(stats, "duplicates") == 0);
+  CHECK(sim_stat(stats, "items_accepted") == 100);
+  CHECK(sim_stat(stats, "duplicates") == 0);
 }
 
 TEST_CASE("while Redis is unreachable nothing is sent, and everything goes out once it is back") {
@@ -279,14 +271,14 @@ TEST_CASE("while Redis is unreachable nothing is sent, and everything goes out o
   produce(w.events, values);
   // No ledger, no send: nothing may reach the gateway and no outcome may appear.
   CHECK(consume(w.results, 1, 4s, 0ms).empty());
-  CHECK(stat(w.sim.get("/_sim/stats"), "requests") == 0);
+  CHECK(sim_stat(w.sim.get("/_sim/stats"), "requests") == 0);
   CHECK(herald->is_running());
 
   child_process redis("redis", {"redis-server", "--port", std::to_string(port), "--bind", "127.0.0.1",
                                 "--save", "", "--appendonly", "no"});
   auto outcomes = await_outcomes(w, 5, *herald);
   CHECK(count_status(outcomes, "sent") == 5);
-  CHECK(stat(w.sim.get("/_sim/stats"), "items_accepted") == 5);
+  CHECK(sim_stat(w.sim.get("/_sim/stats"), "items_accepted") == 5);
 }
 
 TEST_CASE("the admin endpoint serves metrics and readiness") {

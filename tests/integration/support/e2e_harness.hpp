@@ -96,6 +96,9 @@ class gateway_simulator {
 // A GET over plain HTTP or HTTPS (the test CA); status 0 and the error when it failed.
 std::pair<int, std::string> http_get(const std::string& url);
 
+// A number from the simulator's /_sim/stats answer; fails the test when it is missing.
+long sim_stat(const std::string& stats_json, const char* name);
+
 // --- Herald -------------------------------------------------------------------------------
 // Writes a config to a temp file; `accounts_json` is the body of "accounts".
 std::string write_config(const std::string& events_topic, const std::string& results_topic,
