@@ -163,6 +163,26 @@ std::optional<std::int64_t> parse_aliyun_timestamp(std::string_view t) {
          mi * 60 + s;
 }
 
+std::optional<AliyunSender> aliyun_sender(std::string_view method, std::string_view query,
+                                          std::string_view body) {
+  auto named = [&](std::string_view name) {
+    auto v = form_value(query, name);
+    if ((!v || v->empty()) && method == "POST") v = form_value(body, name);
+    return v && !v->empty() ? v : std::nullopt;
+  };
+  const auto action = named("Action");
+  if (!action || (*action != "SendSms" && *action != "SendBatchSms" && *action != "SendCardSms"))
+    return std::nullopt;
+  auto access_key = named("AccessKeyId");
+  if (!access_key) return std::nullopt;
+  return AliyunSender{std::move(*access_key), *action == "SendCardSms"};
+}
+
+SendOutcome aliyun_throttled_answer(bool card, Rng& ids) {
+  return aliyun::error(400, "Throttling.User", "Request was denied due to user flow control.",
+                       aliyun::request_id(ids), card);
+}
+
 SendOutcome handle_aliyun_rpc(std::string_view method, std::string_view query,
                               std::string_view content_type, std::string_view body,
                               const SendConfig& config, AliyunState& state, Store& store,

@@ -62,6 +62,24 @@ SendOutcome handle_aliyun_rpc(std::string_view method, std::string_view query,
                               const SendConfig& config, AliyunState& state, Store& store,
                               std::int64_t now_unix, Rng& ids, std::int64_t now_ms = -1);
 
+// Who sent an Alibaba Cloud send call, for the per-account cap (--rate-limit-qps).
+struct AliyunSender {
+  std::string access_key;
+  bool card = false;  // SendCardSms, whose errors also carry "Success":false
+};
+
+// The AccessKeyId a SendSms / SendBatchSms / SendCardSms call names (the query string first,
+// then a POST body), read without the full parse and without checking anything else; nullopt for
+// the receipt queries (not send calls), any other Action, and a call that names no AccessKeyId.
+std::optional<AliyunSender> aliyun_sender(std::string_view method, std::string_view query,
+                                          std::string_view body);
+
+// The answer to a send call the per-account cap refused: HTTP 400,
+// {"RequestId","Code":"Throttling.User","Message":"Request was denied due to user flow control."}
+// (+ "Success":false for a card call), Alibaba Cloud's own user flow-control answer. Counts
+// nothing, and uses no nonce: the call was not processed.
+SendOutcome aliyun_throttled_answer(bool card, Rng& ids);
+
 // Exposed for tests.
 // A mainland mobile number (11 digits starting with 1), or "+" / "00" and 8 to 15 digits.
 bool aliyun_phone_is_valid(std::string_view phone);

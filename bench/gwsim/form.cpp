@@ -64,6 +64,25 @@ std::optional<Form> parse_form(std::string_view body, std::string* error) {
   return form;
 }
 
+std::optional<std::string> form_value(std::string_view encoded, std::string_view name) {
+  std::size_t pos = 0;
+  while (pos <= encoded.size()) {
+    std::size_t end = encoded.find('&', pos);
+    if (end == std::string_view::npos) end = encoded.size();
+    const std::string_view pair = encoded.substr(pos, end - pos);
+    pos = end + 1;
+    const std::size_t eq = pair.find('=');
+    const std::string_view raw_name = pair.substr(0, eq);
+    // Names are plain ASCII in practice; decode one only when it could differ from its text.
+    const bool same = raw_name.find_first_of("%+") == std::string_view::npos
+                          ? raw_name == name
+                          : url_decode(raw_name) == std::optional<std::string>(std::string(name));
+    if (!same) continue;
+    return url_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
+  }
+  return std::nullopt;
+}
+
 const std::string* find_field(const Form& form, std::string_view name) {
   for (const auto& f : form)
     if (f.name == name) return &f.value;

@@ -206,6 +206,10 @@ void write_item(Writer& w, std::string_view order_id, int c, std::string_view me
 
 }  // namespace
 
+SendOutcome douyin_throttled_answer() {
+  return SendOutcome{call_error(code::throttled, throttled_message), code::throttled, 0, 0};
+}
+
 SendOutcome handle_douyin_send(std::string_view content_type, std::string_view body,
                                const SendConfig& config, Store& store, std::int64_t now_unix,
                                Rng& ids, std::int64_t now_ms) {

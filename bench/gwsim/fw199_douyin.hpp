@@ -33,6 +33,11 @@ SendOutcome handle_douyin_send(std::string_view content_type, std::string_view b
                                const SendConfig& config, Store& store, std::int64_t now_unix,
                                Rng& ids, std::int64_t now_ms = -1);
 
+// The answer to a send call the per-account cap refused: the Taobao endpoint's code and message
+// (the same gateway, and Herald reads its call level with the same rule) in this endpoint's
+// call-error shape: HTTP 200, {"code":429,"message":throttled_message,"data":[]}.
+SendOutcome douyin_throttled_answer();
+
 // The send-result query: the same form fields and signature, request_data
 // {"message_ids":[...]} (1..config.max_items ids). Answers status 3 (delivered) for every message
 // id the store accepted and leaves unknown ids out of `data`; with config.receipt_hide_ms /

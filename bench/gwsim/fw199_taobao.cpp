@@ -127,6 +127,10 @@ void write_item(Writer& w, std::string_view order_id, bool accepted, std::string
 
 }  // namespace
 
+SendOutcome oaid_throttled_answer(Rng& ids) {
+  return SendOutcome{call_error(code::throttled, throttled_message, ids), code::throttled, 0, 0};
+}
+
 SendOutcome handle_oaid_send(std::string_view content_type, std::string_view body,
                              const SendConfig& config, Store& store, std::int64_t now_unix,
                              Rng& ids) {

@@ -31,7 +31,15 @@ inline constexpr int invalid_appid = 40001;
 inline constexpr int bad_parameter = 40002;  // missing field, bad timestamp, malformed body
 inline constexpr int invalid_sign = 40003;
 inline constexpr int bad_request_data = 40004;
+// A call refused by the per-account cap (--rate-limit-qps). The vendor publishes no number for
+// it: Herald decides by the message (throttled_message), and 429 says what it is to a human.
+inline constexpr int throttled = 429;
 }  // namespace code
+
+// The message of a call refused by the per-account cap. docs/gateways.md: an outer code ≠ 0
+// whose message contains 频繁 or 限流 (among other words) is throttled; this has both, and none
+// of the words that would make it something else.
+inline constexpr std::string_view throttled_message = "请求过于频繁,触发限流";
 
 // Item-level messages (item "code": 1).
 namespace item_message {
@@ -56,5 +64,10 @@ struct SendOutcome {
 SendOutcome handle_oaid_send(std::string_view content_type, std::string_view body,
                              const SendConfig& config, Store& store, std::int64_t now_unix,
                              Rng& ids);
+
+// The answer to a call the per-account cap refused, in the shape of the endpoint's other
+// call-level errors: HTTP 200, {"code":429,"message":throttled_message,"trace_id","data":[]}.
+// Counts nothing (the caller does).
+SendOutcome oaid_throttled_answer(Rng& ids);
 
 }  // namespace gwsim

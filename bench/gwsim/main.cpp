@@ -48,6 +48,10 @@ int main(int argc, char** argv) {
   app.add_option("--fault-drop-answer", sim.faults.p_drop_answer,
                  "rate of calls processed and recorded but never answered")
       ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--rate-limit-qps", sim.faults.rate_limit_qps,
+                 "send calls admitted per account in any sliding second; more get the gateway's "
+                 "throttle answer; 0 = no cap")
+      ->capture_default_str();
   app.add_option("--receipt-hide-ms", sim.receipt_hide_ms,
                  "receipt queries do not see a send until this long after its acceptance")
       ->capture_default_str();

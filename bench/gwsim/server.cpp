@@ -63,6 +63,13 @@ std::int64_t unix_now_ms() {
       .count();
 }
 
+// A monotonic clock for the per-account rate windows (Simulator::handle's steady_ms).
+std::int64_t steady_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 // Injected "reset": abort the TCP connection so the client sees ECONNRESET.
 void abort_connection(Stream& stream) {
   beast::error_code ec;
@@ -118,10 +125,12 @@ net::awaitable<void> session(tcp::socket socket, const Context& ctx) {
       co_return;
     }
 
+    // Arrival is when the whole request has been read: the sim sees a call then, and no sooner.
     const auto& req = parser.get();
     const std::int64_t now_ms = unix_now_ms();
     Reply reply = ctx.sim.handle(sv(req.method_string()), sv(req.target()),
-                                 sv(req[http::field::content_type]), req.body(), now_ms / 1000, now_ms);
+                                 sv(req[http::field::content_type]), req.body(), now_ms / 1000, now_ms,
+                                 steady_now_ms());
     if (reply.action == Action::reset) {
       abort_connection(stream);
       co_return;

@@ -6,6 +6,7 @@
 
 #include <utility>
 
+#include "form.hpp"
 #include "top_oaid.hpp"
 
 namespace gwsim {
@@ -46,25 +47,29 @@ Simulator::Simulator(SimConfig config)
 
 Reply Simulator::handle(std::string_view method, std::string_view target,
                         std::string_view content_type, std::string_view body,
-                        std::int64_t now_unix, std::int64_t now_ms) {
+                        std::int64_t now_unix, std::int64_t now_ms, std::int64_t steady_ms) {
   if (now_ms < 0) now_ms = now_unix * 1000;
+  if (steady_ms < 0) steady_ms = now_ms;
   const std::string_view path = target.substr(0, target.find('?'));
   const bool get = method == "GET";
   const bool post = method == "POST";
   if (path == send_path) {
     if (!post) return error_reply(405, "use POST");
-    return handle_send(handle_oaid_send, content_type, body, now_unix);
+    return handle_send(handle_oaid_send, content_type, body, now_unix, steady_ms,
+                       {known(form_value(body, "appid")), oaid_throttled_answer});
   }
   if (path == douyin_send_path) {
     if (!post) return error_reply(405, "use POST");
     return handle_send(
         [now_ms](std::string_view ct, std::string_view b, const SendConfig& config, Store& store,
                  std::int64_t now, Rng& ids) { return handle_douyin_send(ct, b, config, store, now, ids, now_ms); },
-        content_type, body, now_unix);
+        content_type, body, now_unix, steady_ms,
+        {known(form_value(body, "appid")), [](Rng&) { return douyin_throttled_answer(); }});
   }
   if (path == top_path) {
     if (!post) return error_reply(405, "use POST");
-    return handle_send(handle_top_send, content_type, body, now_unix);
+    return handle_send(handle_top_send, content_type, body, now_unix, steady_ms,
+                       {known(form_value(body, "app_key")), top_throttled_answer});
   }
   if (path == douyin_result_path) {
     // A query, not a send: no faults, not counted in the stats.
@@ -77,12 +82,17 @@ Reply Simulator::handle(std::string_view method, std::string_view target,
     if (!post && !get) return error_reply(405, "use POST or GET");
     const std::string_view query =
         path.size() < target.size() ? target.substr(path.size() + 1) : std::string_view{};
+    // Only the send Actions are capped and counted in the rate windows, not the receipt queries.
+    auto sender = aliyun_sender(method, query, body);
+    const bool card = sender && sender->card;
     return handle_send(
         [&](std::string_view ct, std::string_view b, const SendConfig& config, Store& store,
             std::int64_t now, Rng& ids) {
           return handle_aliyun_rpc(method, query, ct, b, config, aliyun_, store, now, ids, now_ms);
         },
-        content_type, body, now_unix);
+        content_type, body, now_unix, steady_ms,
+        {known(sender ? std::optional<std::string>(std::move(sender->access_key)) : std::nullopt),
+         [card](Rng& ids) { return aliyun_throttled_answer(card, ids); }});
   }
   if (path == "/_sim/stats") {
     if (!get) return error_reply(405, "use GET");
@@ -96,6 +106,9 @@ Reply Simulator::handle(std::string_view method, std::string_view target,
     if (!post) return error_reply(405, "use POST");
     store_.reset();
     aliyun_.reset();
+    // The cap's windows too, not only max_calls_per_second: after a reset every account starts
+    // with a full second's allowance, so a test's phases do not leak into each other.
+    rate_.reset();
     return json_reply(200, message_json(0, "reset"));
   }
   if (path == "/_sim/faults") {
@@ -107,11 +120,29 @@ Reply Simulator::handle(std::string_view method, std::string_view target,
   return error_reply(404, "no such path: " + std::string(path.substr(0, 200)));
 }
 
+std::optional<std::string> Simulator::known(std::optional<std::string> account) const {
+  if (account && secrets_.count(*account) == 0) account.reset();
+  return account;
+}
+
 Reply Simulator::handle_send(SendHandler handler, std::string_view content_type,
-                             std::string_view body, std::int64_t now_unix) {
+                             std::string_view body, std::int64_t now_unix, std::int64_t steady_ms,
+                             Sender sender) {
   Counters& counters = store_.counters();
   ++counters.requests;
   const std::chrono::milliseconds latency{faults_.latency_ms};
+  if (sender.account) {
+    // Before the faults, as a gateway's flow control sits in front of the service that fails: a
+    // refused call draws no fault and records nothing, and every call let through counts against
+    // the cap, whatever happens to it next.
+    const bool admitted = rate_.arrive(*sender.account, steady_ms, faults_.rate_limit_qps);
+    counters.max_calls_per_second = rate_.max_in_window();
+    if (!admitted) {
+      ++counters.throttled;
+      SendOutcome answer = sender.throttled(id_rng_);
+      return Reply{Action::respond, answer.http_status, std::move(answer.body), latency};
+    }
+  }
   if (fault_rng_.chance(faults_.p_reset)) {
     ++counters.fault_reset;
     return Reply{Action::reset, 0, {}, std::chrono::milliseconds{0}};
@@ -159,6 +190,8 @@ std::string Simulator::settings_json() const {
   w.Uint(send_config_.receipt_hide_ms);
   w.Key("receipt_delay_ms");
   w.Uint(send_config_.receipt_delay_ms);
+  w.Key("rate_limit_qps");
+  w.Uint(faults_.rate_limit_qps);
   w.EndObject();
   return std::string(sb.GetString(), sb.GetSize());
 }
@@ -184,6 +217,7 @@ std::optional<std::string> Simulator::apply_settings(std::string_view json) {
                            : name == "daily_limit"      ? &daily_limit
                            : name == "receipt_hide_ms"  ? &receipt_hide_ms
                            : name == "receipt_delay_ms" ? &receipt_delay_ms
+                           : name == "rate_limit_qps"   ? &next.rate_limit_qps
                                                         : nullptr;
     if (rate) {
       if (!v.IsNumber() || v.GetDouble() < 0 || v.GetDouble() > 1)

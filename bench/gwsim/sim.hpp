@@ -12,6 +12,7 @@
 #include "aliyun_rpc.hpp"
 #include "fw199_douyin.hpp"
 #include "fw199_taobao.hpp"
+#include "rate_window.hpp"
 #include "rng.hpp"
 #include "store.hpp"
 
@@ -24,6 +25,9 @@ struct FaultSettings {
   double p_drop_answer = 0;  // process and record, then never answer
   std::uint32_t slow_ms = 1000;
   std::uint32_t latency_ms = 0;  // added before every send answer
+  // Send calls admitted per account in any sliding second; more are refused with the gateway's
+  // own throttle answer, before faults. 0 = no cap. (A setting of /_sim/faults like the others.)
+  std::uint32_t rate_limit_qps = 0;
 };
 
 struct SimConfig {
@@ -57,9 +61,12 @@ class Simulator {
   Simulator& operator=(const Simulator&) = delete;
 
   // One HTTP request. `target` may carry a query string (ignored). `now_ms` (default
-  // now_unix * 1000) is the same clock in milliseconds, for receipt timing.
+  // now_unix * 1000) is the same clock in milliseconds, for receipt timing. `steady_ms` (default
+  // now_ms) is when the request arrived on a monotonic clock, for the per-account rate windows:
+  // the wall clock can jump, and a jump must not open or close a window.
   Reply handle(std::string_view method, std::string_view target, std::string_view content_type,
-               std::string_view body, std::int64_t now_unix, std::int64_t now_ms = -1);
+               std::string_view body, std::int64_t now_unix, std::int64_t now_ms = -1,
+               std::int64_t steady_ms = -1);
 
   Store& store() { return store_; }
   AliyunState& aliyun() { return aliyun_; }
@@ -74,14 +81,24 @@ class Simulator {
   std::optional<std::string> apply_settings(std::string_view json);
 
  private:
-  // One send call of any endpoint: faults first, then `handler` (the endpoint's own checks).
-  // (std::function: the Alibaba Cloud endpoint's handler also carries its method, query string
-  // and nonce/receipt state.)
+  // One send call of any endpoint: the per-account cap first, then faults, then `handler` (the
+  // endpoint's own checks). `account` is the account the call names, nullopt when it names none
+  // the secret table knows (then it is neither counted in a rate window nor capped); `throttled`
+  // makes the gateway's own answer to a call the cap refuses. (std::function: the Alibaba Cloud
+  // endpoint's handler also carries its method, query string and nonce/receipt state.)
   using SendHandler = std::function<SendOutcome(std::string_view content_type, std::string_view body,
                                                 const SendConfig& config, Store& store,
                                                 std::int64_t now_unix, Rng& ids)>;
+  using ThrottleAnswer = std::function<SendOutcome(Rng& ids)>;
+  struct Sender {
+    std::optional<std::string> account;
+    ThrottleAnswer throttled;
+  };
   Reply handle_send(SendHandler handler, std::string_view content_type, std::string_view body,
-                    std::int64_t now_unix);
+                    std::int64_t now_unix, std::int64_t steady_ms, Sender sender);
+  // `account` when the secret table knows it (the cap counts configured accounts only: an unknown
+  // one is refused as unknown, and the windows cannot grow with made-up names).
+  std::optional<std::string> known(std::optional<std::string> account) const;
 
   SecretTable secrets_;
   SendConfig send_config_;
@@ -89,6 +106,7 @@ class Simulator {
   Store store_;
   Rng fault_rng_;
   Rng id_rng_;
+  RateWindow rate_;     // send-call arrivals per account: the cap and max_calls_per_second
   AliyunState aliyun_;  // Alibaba Cloud nonces and receipts (aliyun_rpc.hpp)
 };
 

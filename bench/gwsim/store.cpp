@@ -137,6 +137,10 @@ std::string Store::stats_json() const {
   w.EndObject();
   write_key(w, "max_batch_seen");
   w.Uint64(c.max_batch_seen);
+  write_key(w, "throttled");
+  w.Uint64(c.throttled);
+  write_key(w, "max_calls_per_second");
+  w.Uint64(c.max_calls_per_second);
   w.EndObject();
   return std::string(sb.GetString(), sb.GetSize());
 }

@@ -45,6 +45,10 @@ struct Counters {
   std::uint64_t fault_drop_answer = 0;
   std::uint64_t fault_slow = 0;
   std::uint64_t max_batch_seen = 0;  // largest request_data array parsed (even if rejected)
+  std::uint64_t throttled = 0;       // send calls refused by the per-account cap (--rate-limit-qps)
+  // The most send calls of one account that arrived within any sliding 1000 ms (RateWindow),
+  // refused ones included: what the client offered, not what the cap let through.
+  std::uint64_t max_calls_per_second = 0;
 
   void reject_item(std::string_view why) { bump(items_rejected, why); }
   void reject_call(std::string_view why) { bump(calls_rejected, why); }

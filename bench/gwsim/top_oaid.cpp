@@ -147,6 +147,12 @@ std::optional<std::int64_t> parse_top_timestamp(std::string_view t) {
   return local - 8 * 3600;
 }
 
+SendOutcome top_throttled_answer(Rng& ids) {
+  return SendOutcome{error_response(top_code::app_call_limited, top_throttled_msg, top_throttled_sub_code,
+                                    top_throttled_sub_msg, ids),
+                     top_code::app_call_limited, 0, 0};
+}
+
 SendOutcome handle_top_send(std::string_view content_type, std::string_view body,
                             const SendConfig& config, Store& store, std::int64_t now_unix, Rng& ids) {
   Counters& counters = store.counters();

@@ -19,6 +19,7 @@ inline constexpr std::string_view top_param = "param_send_message_by_o_a_i_d_req
 
 // TOP's platform error codes (its public error list) and the one business code used here.
 namespace top_code {
+inline constexpr int app_call_limited = 7;      // the app's call rate; the per-account cap
 inline constexpr int remote_service_error = 15;  // with an isv.* sub_code: the business refused
 inline constexpr int missing_method = 21;
 inline constexpr int invalid_method = 22;
@@ -42,6 +43,12 @@ inline constexpr std::string_view invalid_method = "invalid_method";  // method 
 inline constexpr std::string_view bad_parameter = "bad_parameter";    // v, format or sign_method unsupported
 }  // namespace top_reason
 
+// TOP's flow-control answer (GATEWAYS.md §1), which docs/gateways.md classifies as throttled by
+// its code (7) and by its sub_code (accesscontrol.limited-by-*) alike.
+inline constexpr std::string_view top_throttled_msg = "App Call Limited";
+inline constexpr std::string_view top_throttled_sub_code = "accesscontrol.limited-by-api-access-count";
+inline constexpr std::string_view top_throttled_sub_msg = "This ban will last for 1 more seconds";
+
 inline constexpr std::string_view top_daily_limit_message = "当前号码的短信发送次数超过当天限制";
 
 // "yyyy-MM-dd HH:mm:ss" read as UTC+8 (TOP's timestamp) → Unix seconds; nullopt unless exactly
@@ -57,5 +64,10 @@ std::optional<std::int64_t> parse_top_timestamp(std::string_view text);
 // for success.
 SendOutcome handle_top_send(std::string_view content_type, std::string_view body,
                             const SendConfig& config, Store& store, std::int64_t now_unix, Rng& ids);
+
+// The answer to a call the per-account cap refused: HTTP 200,
+// {"error_response":{"code":7,"msg":"App Call Limited","sub_code":"accesscontrol.limited-by-api-access-count",
+// "sub_msg":"This ban will last for 1 more seconds","request_id"}}. Counts nothing.
+SendOutcome top_throttled_answer(Rng& ids);
 
 }  // namespace gwsim

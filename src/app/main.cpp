@@ -10,17 +10,24 @@
 #include "herald/ledger/ledger_script.hpp"
 #include "herald/pipeline/worker.hpp"
 #include "herald/util/log.hpp"
+#include "herald/util/time.hpp"
 #include "sign_command.hpp"
 
 namespace {
 
-int run(const std::string& config_path) {
+int run(const std::string& config_path, std::int64_t clock_offset_ms) {
   auto cfg = herald::config::load_config_file(config_path);
   herald::log::level level{};
   if (herald::log::parse_level(cfg.log.level, level)) herald::log::set_level(level);
 
   boost::asio::io_context io(1);
-  herald::pipeline::worker worker(io, cfg);
+  herald::pipeline::worker::options opts;
+  if (clock_offset_ms != 0) {
+    // Tests move Herald's wall clock (marketing window, quota day); the monotonic clock is untouched.
+    herald::log::warn("wall clock offset in effect (a test aid)", {{"clock_offset_ms", clock_offset_ms}});
+    opts.now_ms = [clock_offset_ms] { return herald::time::unix_ms() + clock_offset_ms; };
+  }
+  herald::pipeline::worker worker(io, cfg, std::move(opts));
   int exit_code = 0;
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signo) {
@@ -54,6 +61,9 @@ int main(int argc, char** argv) {
   std::string config_path;
   auto* run_cmd = app.add_subcommand("run", "consume events and send notifications until SIGTERM");
   run_cmd->add_option("-c,--config", config_path, "the JSON configuration file")->required();
+  std::int64_t clock_offset_ms = 0;
+  run_cmd->add_option("--clock-offset-ms", clock_offset_ms,
+                      "testing only: add this to the wall clock (marketing window, quota day, signatures)");
   auto* check_cmd = app.add_subcommand("check-config", "validate a configuration without connecting; print it, secrets redacted");
   check_cmd->add_option("-c,--config", config_path, "the JSON configuration file")->required();
   auto* version_cmd = app.add_subcommand("version", "print the version");
@@ -80,7 +90,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*sign_cmd) return herald::app::run_sign(scheme, method, std::cin);
-    if (*run_cmd) return run(config_path);
+    if (*run_cmd) return run(config_path, clock_offset_ms);
   } catch (const herald::config::config_error& e) {
     std::cerr << "herald: configuration error: " << e.what() << "\n";
     return 2;

@@ -106,6 +106,8 @@ account_config read_account(const object_reader& r, std::string name, const dail
   not_used_unless("region_id", is_aliyun(a.gateway));
   not_used_unless("use_batch_api", a.gateway == gateway_kind::aliyun_sms);
   not_used_unless("receipt_endpoint", a.gateway == gateway_kind::fw199_douyin);
+  // Only gateways with a receipt query (fw199_douyin needs receipt_endpoint for one: checked below).
+  not_used_unless("receipt_not_found_final_after_seconds", is_aliyun(a.gateway) || a.gateway == gateway_kind::fw199_douyin);
 
   if (is_fw199(a.gateway)) a.seller_nick = r.require_string("seller_nick", {.max_length = 256}, required_for);
   if (a.gateway == gateway_kind::top_oaid) {
@@ -138,6 +140,10 @@ account_config read_account(const object_reader& r, std::string name, const dail
     if (!receipt) r.fail_at("receipt_endpoint", receipt.message() + " (got " + quote(receipt_url) + ")");
     a.receipt_endpoint = std::move(receipt.value());
   }
+  if (a.gateway == gateway_kind::fw199_douyin && !a.receipt_endpoint && r.has("receipt_not_found_final_after_seconds"))
+    r.fail_at("receipt_not_found_final_after_seconds",
+              "needs \"receipt_endpoint\": without it, gateway fw199_douyin has no receipt query");
+  r.read_uint("receipt_not_found_final_after_seconds", a.receipt_not_found_final_after_seconds, 0, 604800);
   return a;
 }
 

@@ -123,6 +123,33 @@ kafka_config read_kafka(const object_reader& r) {
     r.fail_at("results_topic", quote(k.results_topic) + " is also in kafka.topics: Herald would consume its own outcomes");
   if (consumed(k.dlq_topic))
     r.fail_at("dlq_topic", quote(k.dlq_topic) + " is also in kafka.topics: Herald would consume its own dead letters");
+  // Herald consumes its retry and delay topics itself, alongside kafka.topics (docs/configuration.md).
+  k.retry_topic = read_topic(r, "retry_topic", k.retry_topic);
+  k.delay_topic = read_topic(r, "delay_topic", k.delay_topic);
+  if (consumed(k.retry_topic))
+    r.fail_at("retry_topic", quote(k.retry_topic) + " is also in kafka.topics: Herald subscribes to its retry topic itself");
+  if (consumed(k.delay_topic))
+    r.fail_at("delay_topic", quote(k.delay_topic) + " is also in kafka.topics: Herald subscribes to its delay topic itself");
+  // Each waiting topic is a topic of its own: sharing one with another would mix what Herald
+  // consumes there with outcomes, dead letters or the other kind of wait. The error names the
+  // waiting topic, unless only the other key is in the file (the waiting topic kept its default).
+  struct own_topic {
+    std::string_view key;
+    const std::string& name;
+  };
+  const std::array<own_topic, 4> own{{{"retry_topic", k.retry_topic},
+                                      {"delay_topic", k.delay_topic},
+                                      {"results_topic", k.results_topic},
+                                      {"dlq_topic", k.dlq_topic}}};
+  for (std::size_t i = 0; i < 2; ++i)
+    for (std::size_t j = i + 1; j < own.size(); ++j)
+      if (own[i].name == own[j].name) {
+        const bool at_i = r.has(own[i].key) || !r.has(own[j].key);
+        const own_topic& here = at_i ? own[i] : own[j];
+        const own_topic& there = at_i ? own[j] : own[i];
+        r.fail_at(here.key, quote(here.name) + " is also kafka." + std::string(there.key) +
+                                ": retry_topic and delay_topic must each be a topic of their own");
+      }
   r.read_uint("session_timeout_ms", k.session_timeout_ms, 1000, 3600000);
   r.read_uint("max_in_flight", k.max_in_flight, 1, 10000000);
   r.read_uint("max_in_flight_per_partition", k.max_in_flight_per_partition, 1, 10000000);
@@ -173,6 +200,21 @@ batch_config read_batch(const object_reader& r) {
   batch_config c;
   r.read_uint("linger_ms", c.linger_ms, 0, 60000);
   r.read_uint("guard_batch_max", c.guard_batch_max, 1, 10000);
+  return c;
+}
+
+retry_config read_retry(const object_reader& r) {
+  retry_config c;
+  r.read_uint("max_attempts", c.max_attempts, 1, 100);
+  r.read_uint("backoff_base_ms", c.backoff_base_ms, 1, 3600000);
+  r.read_uint("backoff_cap_ms", c.backoff_cap_ms, 1, 86400000);
+  if (c.backoff_cap_ms < c.backoff_base_ms)
+    r.fail_at(r.has("backoff_cap_ms") ? "backoff_cap_ms" : "backoff_base_ms",
+              "backoff_cap_ms (" + std::to_string(c.backoff_cap_ms) + ") must not be less than backoff_base_ms (" +
+                  std::to_string(c.backoff_base_ms) + ")");
+  r.read_uint("max_in_process_delay_ms", c.max_in_process_delay_ms, 0, 600000);
+  r.read_uint("receipt_grace_ms", c.receipt_grace_ms, 0, 86400000);
+  r.read_uint("max_receipt_checks", c.max_receipt_checks, 1, 1000);
   return c;
 }
 
@@ -254,18 +296,21 @@ herald_config parse_config(std::string_view json_text, const getenv_function& ge
   }
   if (!doc.IsObject()) throw config_error("", "the config must be a JSON object (got " + detail::describe(doc) + ")");
 
-  object_reader root(doc, "", getenv, {"kafka", "redis", "ledger", "quota", "batch", "http", "log", "admin", "accounts"});
+  object_reader root(doc, "", getenv, {"kafka", "redis", "ledger", "quota", "batch", "retry", "http", "log", "admin", "accounts"});
   herald_config cfg;
   read_section(root, "kafka", cfg.kafka, read_kafka,
-               {"brokers", "group_id", "client_id", "topics", "results_topic", "dlq_topic", "session_timeout_ms",
-                "max_in_flight", "max_in_flight_per_partition", "commit_interval_ms", "consumer_properties",
-                "producer_properties"});
+               {"brokers", "group_id", "client_id", "topics", "results_topic", "dlq_topic", "retry_topic", "delay_topic",
+                "session_timeout_ms", "max_in_flight", "max_in_flight_per_partition", "commit_interval_ms",
+                "consumer_properties", "producer_properties"});
   read_section(root, "redis", cfg.redis, read_redis,
                {"host", "port", "username", "password", "db", "key_prefix", "connect_timeout_ms",
                 "command_timeout_ms", "reconnect_backoff_min_ms", "reconnect_backoff_max_ms"});
   read_section(root, "ledger", cfg.ledger, read_ledger, {"retention_hours", "quota_utc_offset"});
   read_section(root, "quota", cfg.quota, read_quota, {"daily_limit"});
   read_section(root, "batch", cfg.batch, read_batch, {"linger_ms", "guard_batch_max"});
+  read_section(root, "retry", cfg.retry, read_retry,
+               {"max_attempts", "backoff_base_ms", "backoff_cap_ms", "max_in_process_delay_ms", "receipt_grace_ms",
+                "max_receipt_checks"});
   read_section(root, "http", cfg.http, read_http,
                {"ca_file", "verify_peer", "connect_timeout_ms", "request_timeout_ms", "max_connections_per_endpoint"});
   read_section(root, "log", cfg.log, read_log, {"level"});
@@ -284,7 +329,7 @@ herald_config parse_config(std::string_view json_text, const getenv_function& ge
                     {"gateway", "endpoint", "allow_plain_http", "app_id", "app_key", "access_key_id", "app_secret",
                      "access_key_secret", "seller_nick", "session", "sign_method", "region_id", "daily_limit",
                      "max_batch", "on_unknown", "rate_limit_qps", "max_concurrent_calls", "marketing_window",
-                     "use_batch_api", "receipt_endpoint"});
+                     "use_batch_api", "receipt_endpoint", "receipt_not_found_final_after_seconds"});
     cfg.accounts.emplace(name, detail::read_account(r, name, cfg.quota.daily_limit));
   }
   return cfg;

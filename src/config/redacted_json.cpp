@@ -112,6 +112,10 @@ void write_account(json_out& o, std::string_view name, const account_config& a) 
   // valid configuration.
   if (a.gateway == gateway_kind::aliyun_sms) o.boolean("use_batch_api", a.use_batch_api);
   if (a.gateway == gateway_kind::fw199_douyin && a.receipt_endpoint) o.string("receipt_endpoint", a.receipt_endpoint->url);
+  // Only where there is a receipt query to find nothing.
+  if (a.gateway == gateway_kind::aliyun_sms || a.gateway == gateway_kind::aliyun_card ||
+      (a.gateway == gateway_kind::fw199_douyin && a.receipt_endpoint))
+    o.number("receipt_not_found_final_after_seconds", a.receipt_not_found_final_after_seconds);
   o.end();
 }
 
@@ -135,6 +139,8 @@ std::string to_redacted_json(const herald_config& cfg) {
   writer.EndArray();
   o.string("results_topic", k.results_topic);
   o.string("dlq_topic", k.dlq_topic);
+  o.string("retry_topic", k.retry_topic);
+  o.string("delay_topic", k.delay_topic);
   o.number("session_timeout_ms", k.session_timeout_ms);
   o.number("max_in_flight", k.max_in_flight);
   o.number("max_in_flight_per_partition", k.max_in_flight_per_partition);
@@ -169,6 +175,16 @@ std::string to_redacted_json(const herald_config& cfg) {
   o.begin("batch");
   o.number("linger_ms", cfg.batch.linger_ms);
   o.number("guard_batch_max", cfg.batch.guard_batch_max);
+  o.end();
+
+  const retry_config& rt = cfg.retry;
+  o.begin("retry");
+  o.number("max_attempts", rt.max_attempts);
+  o.number("backoff_base_ms", rt.backoff_base_ms);
+  o.number("backoff_cap_ms", rt.backoff_cap_ms);
+  o.number("max_in_process_delay_ms", rt.max_in_process_delay_ms);
+  o.number("receipt_grace_ms", rt.receipt_grace_ms);
+  o.number("max_receipt_checks", rt.max_receipt_checks);
   o.end();
 
   const http_config& h = cfg.http;

@@ -197,7 +197,8 @@ bool operator==(const retry_envelope& a, const retry_envelope& b) noexcept {
          a.source.topic == b.source.topic && a.source.partition == b.source.partition &&
          a.source.offset == b.source.offset && a.attempts == b.attempts && a.not_before_ms == b.not_before_ms &&
          a.reason == b.reason && a.stage == b.stage && a.sent_at_ms == b.sent_at_ms && a.message_id == b.message_id &&
-         a.out_id == b.out_id && a.first_consumed_at_ms == b.first_consumed_at_ms;
+         a.out_id == b.out_id && a.first_consumed_at_ms == b.first_consumed_at_ms &&
+         a.receipt_checks == b.receipt_checks;
 }
 
 result<std::string> encode_retry_envelope(const retry_envelope& e) {
@@ -216,6 +217,8 @@ result<std::string> encode_retry_envelope(const retry_envelope& e) {
   json::append_int(out, e.not_before_ms);
   json::append_key(out, "attempts");
   json::append_int(out, e.attempts);
+  json::append_key(out, "receipt_checks");
+  json::append_int(out, e.receipt_checks);
   json::append_key(out, "first_consumed_at_ms");
   json::append_int(out, e.first_consumed_at_ms);
   json::append_key(out, "source");
@@ -277,6 +280,11 @@ result<retry_envelope> decode_retry_envelope(std::string_view text_in) {
   auto attempts = integer(doc, "attempts", "attempts", 0, std::numeric_limits<std::uint32_t>::max());
   if (!attempts) return attempts.err();
   e.attempts = static_cast<std::uint32_t>(*attempts);
+  if (member(doc, "receipt_checks")) {
+    auto checks = integer(doc, "receipt_checks", "receipt_checks", 0, std::numeric_limits<std::uint32_t>::max());
+    if (!checks) return checks.err();
+    e.receipt_checks = static_cast<std::uint32_t>(*checks);
+  }
   auto first_consumed = integer(doc, "first_consumed_at_ms", "first_consumed_at_ms", 0, int64_max);
   if (!first_consumed) return first_consumed.err();
   e.first_consumed_at_ms = *first_consumed;

@@ -185,6 +185,10 @@ namespace herald::gateway {
 
 // Receipt check (docs/gateways.md "Receipt checks"). With max_batch above 1 a call may hold
 // several events, whose OutId the caller must give; a one-event call's is the event's own.
+std::string aliyun_card::receipt_call_id(std::span<const model::event* const> items) const {
+  return items.size() > 1 ? aliyun_call_out_id(items) : std::string();
+}
+
 std::optional<http_request> aliyun_card::build_receipt_query(const model::event& e, const receipt_context& ctx) const {
   auto check = plan_aliyun_receipt_check(e, ctx, max_batch_ > 1);
   if (!check) return std::nullopt;

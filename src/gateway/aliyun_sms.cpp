@@ -127,6 +127,10 @@ namespace herald::gateway {
 
 // Receipt check (docs/gateways.md "Receipt checks"). A SendBatchSms account whose calls may hold
 // several events needs the call's OutId from the caller; a one-event call's is the event's own.
+std::string aliyun_sms::receipt_call_id(std::span<const model::event* const> items) const {
+  return items.size() > 1 ? aliyun_call_out_id(items) : std::string();
+}
+
 std::optional<http_request> aliyun_sms::build_receipt_query(const model::event& e, const receipt_context& ctx) const {
   auto check = plan_aliyun_receipt_check(e, ctx, use_batch_api_ && max_batch_ > 1);
   if (!check) return std::nullopt;

@@ -32,4 +32,6 @@ receipt_result gateway::parse_receipt_query(int, std::string_view, const model::
 
 const config::endpoint* gateway::receipt_endpoint() const { return nullptr; }
 
+std::string gateway::receipt_call_id(std::span<const model::event* const>) const { return {}; }
+
 }  // namespace herald::gateway

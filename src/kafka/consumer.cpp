@@ -121,6 +121,9 @@ consumer::consumer(boost::asio::any_io_executor ex, const config::kafka_config& 
   impl_->ex = ex;
   impl_->h = std::move(h);
   impl_->topics = cfg.topics;
+  // Events that wait (docs/retries.md) come back through these; the same group consumes them.
+  for (const auto* t : {&cfg.retry_topic, &cfg.delay_topic})
+    if (!t->empty()) impl_->topics.push_back(*t);
   rd_kafka_conf_t* conf = detail::make_conf(
       {{"bootstrap.servers", cfg.brokers},
        {"group.id", cfg.group_id},
@@ -173,6 +176,16 @@ void consumer::resume(const topic_partition& tp) {
   tp_list l;
   rd_kafka_topic_partition_list_add(l.list, tp.topic.c_str(), tp.partition);
   rd_kafka_resume_partitions(impl_->rk, l.list);
+}
+
+void consumer::seek(const topic_partition& tp, std::int64_t offset) {
+  tp_list l;
+  rd_kafka_topic_partition_list_add(l.list, tp.topic.c_str(), tp.partition)->offset = offset;
+  // Asynchronous (timeout 0): the fetcher starts from here once the partition is resumed.
+  if (rd_kafka_error_t* e = rd_kafka_seek_partitions(impl_->rk, l.list, 0)) {
+    log::warn("kafka seek failed", {{"topic", tp.topic}, {"partition", tp.partition}, {"error", rd_kafka_error_string(e)}});
+    rd_kafka_error_destroy(e);
+  }
 }
 
 void consumer::store_offset(const topic_partition& tp, std::int64_t next_offset) {

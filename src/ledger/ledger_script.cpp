@@ -1,11 +1,32 @@
 #include "herald/ledger/ledger_script.hpp"
 
+#include <charconv>
+
 namespace herald::ledger {
+namespace {
+
+bool parse_seconds(std::string_view text, std::int64_t& out) {
+  if (text.empty()) return false;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && end == text.data() + text.size() && out >= 0;
+}
+
+}  // namespace
+
+std::string unknown_record_detail(std::int64_t sent_at_seconds, std::string_view call_out_id) {
+  std::string out = std::to_string(sent_at_seconds);
+  if (!call_out_id.empty()) {
+    out.push_back('|');
+    out.append(call_out_id);
+  }
+  return out;
+}
 
 const std::string& reserve_script() {
   static const std::string text = R"lua(
 -- Herald ledger: reserve a batch (ARCHITECTURE.md, The ledger). Records are fields of day buckets.
-local base, today, lookback = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local base, now, lookback = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local today = math.floor(tonumber(now) / 86400)
 local bucket_ttl, quota_ttl = ARGV[4], tonumber(ARGV[5])
 local out = {}
 for i = 1, #KEYS do
@@ -33,7 +54,8 @@ for i = 1, #KEYS do
       out[i] = 'q'
     else
       local key = base .. day .. ':' .. bucket
-      redis.call('HSET', key, field, 'R')
+      -- The reservation's time: a receipt check after a crash asks the gateway by the send's day.
+      redis.call('HSET', key, field, 'R' .. now)
       if redis.call('HLEN', key) == 1 then redis.call('EXPIRE', key, bucket_ttl) end
       out[i] = 'ok'
     end
@@ -58,7 +80,8 @@ for i = 1, #KEYS do
     local qk = KEYS[i]
     if limit > 0 and tonumber(redis.call('GET', qk) or '0') > 0 then redis.call('DECR', qk) end
   else
-    redis.call('HSET', key, field, op == 'S' and ('S' .. id) or 'U')
+    -- S + the gateway's message id, or U + "<send time>|<call OutId>" for the receipt check.
+    redis.call('HSET', key, field, (op == 'S' and 'S' or 'U') .. id)
     if redis.call('HLEN', key) == 1 then redis.call('EXPIRE', key, bucket_ttl) end
   end
 end
@@ -82,12 +105,15 @@ result<std::vector<reserve_answer>> decode_reserve(std::span<const std::string> 
     } else if (!r.empty() && r[0] == state_sent) {
       a.v = verdict::already_sent;
       a.message_id = r.substr(1);
-    } else if (r == state_reserved) {
+    } else if (!r.empty() && (r[0] == state_reserved || r[0] == state_unknown)) {
       a.v = verdict::maybe_sent;
-      a.state = "reserved";
-    } else if (!r.empty() && r[0] == state_unknown) {
-      a.v = verdict::maybe_sent;
-      a.state = "unknown";
+      a.state = r[0] == state_reserved ? "reserved" : "unknown";
+      std::string_view rest = std::string_view(r).substr(1);
+      const auto bar = rest.find('|');
+      const std::string_view when = rest.substr(0, bar);
+      if (!parse_seconds(when, a.sent_at_seconds) && !when.empty())
+        return make_error("ledger record has an unreadable send time for item " + std::to_string(i));
+      if (bar != std::string_view::npos) a.call_out_id.assign(rest.substr(bar + 1));
     } else {
       return make_error("ledger record has an unexpected value for item " + std::to_string(i));
     }

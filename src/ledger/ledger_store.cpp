@@ -23,7 +23,7 @@ boost::asio::awaitable<result<std::vector<reserve_answer>>> store::reserve(std::
   keys.reserve(items.size());
   args.reserve(items.size() * 3 + 5);
   args.push_back(base_);
-  args.push_back(std::to_string(now_seconds / 86400));
+  args.push_back(std::to_string(now_seconds));
   args.push_back(lookback_days_);
   args.push_back(bucket_ttl_);
   args.push_back(std::to_string(quota_ttl_seconds));

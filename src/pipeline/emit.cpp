@@ -38,21 +38,12 @@ void worker::impl::emit(item* it) {
   it->outcome_json = model::to_json(o);
 
   // The first copy of a notification decides for the copies that waited behind it.
-  if (!it->leader && it->acct) {
-    auto pos = in_flight_by_key.find(it->keys.ledger);
-    if (pos != in_flight_by_key.end() && pos->second == it) in_flight_by_key.erase(pos);
-    for (item* f : it->followers) {
-      f->out.gateway_message_id = o.gateway_message_id;
-      settle(f, model::status::duplicate,
-             "the same notification was in flight from offset " + std::to_string(it->offset) + " and ended " +
-                 std::string(model::to_string(o.st)));
-    }
-    it->followers.clear();
-  }
+  release_followers(it, std::string("ended ") + std::string(model::to_string(o.st)));
 
   it->pending_deliveries = 1;
-  if (o.st == model::status::invalid) {
-    // The DLQ copy carries the original bytes unchanged; what went wrong and where it came from
+  if (o.st == model::status::invalid || it->to_dlq) {
+    // Invalid events, and events that failed after their retries, go to the DLQ too. The copy
+    // carries the original bytes unchanged; what went wrong and where it came from
     // travel in headers, so a replay tool can re-publish the value as it was.
     it->pending_deliveries = 2;
     it->dlq.owner = it;
@@ -71,6 +62,11 @@ void item::on_delivery(bool delivered, std::string_view error) {
   if (!delivered) {
     // Not durable yet: the offset must not move. Produce it again (the producer is idempotent).
     ++core->stats.produce_failures;
+    if (!parked_topic.empty()) {
+      log::warn("retry envelope not delivered, producing again", {{"error", error}, {"event_id", ev.event_id}});
+      core->producer->produce(parked_topic, key, outcome_json, {}, this);
+      return;
+    }
     log::warn("outcome record not delivered, producing again", {{"error", error}, {"event_id", ev.event_id}});
     core->producer->produce(core->cfg.kafka.results_topic, out.event_id, outcome_json, {}, this);
     return;

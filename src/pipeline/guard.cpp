@@ -55,31 +55,15 @@ boost::asio::awaitable<void> worker::impl::run_guard(std::vector<item*> batch) {
                    std::string("daily limit of ") + std::to_string(it->daily_limit) + " " +
                        std::string(config::to_string(it->ev.category)) + " messages for this recipient reached");
             break;
-          case ledger::verdict::maybe_sent: {
-            // An earlier attempt may have sent it (crash, rebalance): a receipt check decides,
-            // and without one the account's policy.
-            const auto policy = it->acct->cfg->on_unknown;
-            if (policy == config::unknown_policy::resend) {
-              it->out.policy = "resend";
-              to_batcher(it);
-              break;
-            }
-            decision d{it,
-                       policy == config::unknown_policy::assume_sent ? model::status::sent : model::status::unknown,
-                       ledger::settle_op::unknown,
-                       "ambiguous",
-                       "an earlier attempt may have sent it (ledger record: " + a.state + "); " +
-                           std::string(config::to_string(it->acct->cfg->gateway)) +
-                           (it->acct->gw->caps().has_receipt_query
-                                ? " has a receipt query, but this version does not consult it yet,"
-                                : " has no receipt query,") +
-                           " so the account's policy decides",
-                       "",
-                       "",
-                       std::string(config::to_string(policy))};
-            settle(d);
+          case ledger::verdict::maybe_sent:
+            // An earlier attempt (a crash, a rebalance, a send of unknown fate) may have sent it:
+            // the receipt check decides, never a blind resend (docs/retries.md, Recovery).
+            it->sent_at_s = a.sent_at_seconds;
+            it->call_out_id = a.call_out_id;
+            log::info("ledger record of an earlier attempt found", {{"event_id", it->ev.event_id},
+                                                                    {"state", a.state}});
+            check_receipt(it);
             break;
-          }
         }
       }
       co_return;

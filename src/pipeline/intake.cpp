@@ -2,6 +2,10 @@
 // the guard; partitions are paused while the in-flight bound is reached.
 #include <rapidjson/document.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+
+#include "herald/flow/marketing_window.hpp"
 #include "herald/ledger/ledger_keys.hpp"
 #include "herald/util/log.hpp"
 #include "worker_impl.hpp"
@@ -37,6 +41,7 @@ void worker::impl::on_assigned(std::span<const kafka::topic_partition> tps) {
   for (const auto& tp : tps) {
     auto state = std::make_shared<partition_state>();
     state->tp = tp;
+    state->is_waiting_source = tp.topic == cfg.kafka.retry_topic || tp.topic == cfg.kafka.delay_topic;
     partitions.push_back(std::move(state));
   }
   apply_flow_control();
@@ -50,6 +55,7 @@ void worker::impl::on_revoked(std::span<const kafka::topic_partition> tps) {
         // Items still in flight keep the state alive and settle normally; their offsets are no
         // longer ours to commit, and the next owner's redelivery meets the ledger.
         (*it)->is_assigned = false;
+        if ((*it)->hold_timer) (*it)->hold_timer->cancel();
         partitions.erase(it);
         break;
       }
@@ -65,22 +71,34 @@ void worker::impl::on_message(const kafka::message_view& m) {
     log::warn("message from an unassigned partition ignored", {{"topic", m.topic}, {"partition", m.partition}});
     return;
   }
+  if (part->is_waiting_source) {
+    on_waiting_message(part, m);
+    return;
+  }
+  item* it = track(part, m);
+  it->first_consumed_at_ms = now_ms();
+  admit(it, flow::retry_stage::send);
+}
+
+item* worker::impl::track(const std::shared_ptr<partition_state>& part, const kafka::message_view& m) {
   part->marks.track(m.offset);
   ++total_in_flight;
-
   auto* it = new item();
   it->core = this;
   it->part = part;
   it->offset = m.offset;
   it->out.source = {part->tp.topic, part->tp.partition, m.offset};
+  it->raw.assign(m.payload);
+  it->key.assign(m.key);
+  return it;
+}
 
-  auto decoded = model::decode_event(m.payload, cfg);
+void worker::impl::admit(item* it, flow::retry_stage stage) {
+  auto decoded = model::decode_event(it->raw, cfg);
   if (!decoded) {
-    it->raw.assign(m.payload);
-    it->key.assign(m.key);
-    identify_invalid(m.payload, *it);
-    log::warn("invalid event", {{"topic", m.topic}, {"partition", m.partition}, {"offset", m.offset},
-                                {"error", decoded.message()}});
+    identify_invalid(it->raw, *it);
+    log::warn("invalid event", {{"topic", it->out.source.topic}, {"partition", it->out.source.partition},
+                                {"offset", it->out.source.offset}, {"error", decoded.message()}});
     settle(it, model::status::invalid, decoded.message());
     apply_flow_control();
     return;
@@ -90,7 +108,19 @@ void worker::impl::on_message(const kafka::message_view& m) {
   const auto& acct_cfg = *it->acct->cfg;
   const auto& limits = acct_cfg.daily_limit ? *acct_cfg.daily_limit : cfg.quota.daily_limit;
   it->daily_limit = it->ev.category == config::category::marketing ? limits.marketing : limits.transactional;
-  it->keys = ledger::make_keys(cfg.redis.key_prefix, it->ev, now_ms() / 1000, cfg.ledger.quota_utc_offset_minutes);
+  const std::int64_t now = now_ms();
+  it->keys = ledger::make_keys(cfg.redis.key_prefix, it->ev, now / 1000, cfg.ledger.quota_utc_offset_minutes);
+
+  if (stage == flow::retry_stage::send && it->ev.category == config::category::marketing) {
+    // Outside the window a marketing event waits on the delay topic: nothing is reserved yet.
+    const flow::marketing_window window{acct_cfg.marketing_window_start_minute, acct_cfg.marketing_window_end_minute,
+                                        cfg.ledger.quota_utc_offset_minutes};
+    if (!window.is_open(now)) {
+      park(it, flow::retry_reason::marketing_window, flow::retry_stage::send, window.next_opening_ms(now));
+      apply_flow_control();
+      return;
+    }
+  }
 
   auto [pos, is_new] = in_flight_by_key.try_emplace(it->keys.ledger, it);
   if (!is_new) {
@@ -98,9 +128,15 @@ void worker::impl::on_message(const kafka::message_view& m) {
     // reported as a duplicate once the first one settles.
     it->leader = pos->second;
     pos->second->followers.push_back(it);
-  } else {
+  } else if (stage == flow::retry_stage::send) {
     guard_queue.push_back(it);
     schedule_guard();
+  } else if (stage == flow::retry_stage::receipt_check) {
+    check_receipt(it);
+  } else {
+    // resend: a receipt check proved the earlier attempt sent nothing; the ledger still holds
+    // its record, which the call's answer overwrites.
+    to_batcher(it);
   }
   apply_flow_control();
 }
@@ -111,8 +147,11 @@ void worker::impl::apply_flow_control() {
   const bool is_under_total = total_in_flight < k.max_in_flight * 3 / 4;
   for (auto& p : partitions) {
     const std::size_t n = p->marks.in_flight();
-    const bool must_pause = is_stopping || !is_redis_up || is_over_total || n >= k.max_in_flight_per_partition;
-    const bool may_resume = !is_stopping && is_redis_up && is_under_total && n < k.max_in_flight_per_partition * 3 / 4;
+    const bool is_held = p->held_offset >= 0;
+    const bool must_pause =
+        is_stopping || !is_redis_up || is_held || is_over_total || n >= k.max_in_flight_per_partition;
+    const bool may_resume =
+        !is_stopping && is_redis_up && !is_held && is_under_total && n < k.max_in_flight_per_partition * 3 / 4;
     if (!p->is_paused && must_pause) {
       consumer->pause(p->tp);
       p->is_paused = true;

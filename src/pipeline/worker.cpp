@@ -22,6 +22,19 @@ boost::asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
   co_await t.async_wait(boost::asio::use_awaitable);
 }
 
+namespace {
+
+// The gateways' documented QPS caps (docs/gateways.md), used when rate_limit_qps is 0.
+std::uint32_t default_rate_limit_qps(config::gateway_kind kind) {
+  switch (kind) {
+    case config::gateway_kind::aliyun_sms: return 5000;
+    case config::gateway_kind::aliyun_card: return 1000;
+    default: return 0;
+  }
+}
+
+}  // namespace
+
 worker::impl::impl(boost::asio::io_context& io_, const config::herald_config& cfg_, worker::options opts_)
     : io(io_),
       cfg(cfg_),
@@ -36,7 +49,14 @@ worker::impl::impl(boost::asio::io_context& io_, const config::herald_config& cf
     rt->cfg = &acct;
     rt->gw = gateway::make_gateway(acct);
     rt->max_batch = std::max<std::size_t>(1, std::min<std::size_t>(acct.max_batch, rt->gw->caps().max_batch));
-    rt->max_calls = std::max<std::uint32_t>(1, std::min(acct.max_concurrent_calls, cfg.http.max_connections_per_endpoint));
+    rt->has_receipt_query = rt->gw->caps().has_receipt_query;
+    flow::aimd_options limits;
+    limits.max_limit = std::max<std::uint32_t>(1, std::min(acct.max_concurrent_calls, cfg.http.max_connections_per_endpoint));
+    rt->limiter = flow::aimd_limiter(limits);
+    const std::uint32_t qps = acct.rate_limit_qps ? acct.rate_limit_qps : default_rate_limit_qps(acct.gateway);
+    // A tenth of a second's worth of burst: any one-second window sees at most 1.1 × the rate.
+    rt->bucket = flow::token_bucket(qps, std::max<std::uint32_t>(1, qps / 10));
+    rt->pump_timer = std::make_unique<boost::asio::steady_timer>(io_);
     accounts.emplace(name, std::move(rt));
   }
 }

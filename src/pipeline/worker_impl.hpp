@@ -6,11 +6,15 @@
 #include <boost/asio/steady_timer.hpp>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "herald/batch/batcher.hpp"
+#include "herald/flow/aimd_limiter.hpp"
+#include "herald/flow/retry_envelope.hpp"
+#include "herald/flow/token_bucket.hpp"
 #include "herald/gateway/gateway.hpp"
 #include "herald/http/admin_server.hpp"
 #include "herald/http/client_pool.hpp"
@@ -30,6 +34,11 @@ struct partition_state {
   bool is_assigned = true;
   bool is_paused = false;
   bool is_dirty = false;
+  // A retry or delay topic partition (docs/retries.md): its records are envelopes of waiting
+  // events. While its head is not due, the partition is paused at held_offset until hold_timer.
+  bool is_waiting_source = false;
+  std::int64_t held_offset = -1;
+  std::unique_ptr<boost::asio::steady_timer> hold_timer;
 };
 
 struct item;
@@ -38,11 +47,16 @@ struct account_runtime {
   const config::account_config* cfg = nullptr;
   std::unique_ptr<gateway::gateway> gw;
   std::size_t max_batch = 1;
-  // Gateway calls in flight, bounded by max_concurrent_calls; full batches beyond it wait here
-  // (in the pipeline, not in the connection pool, where waiting would time out as not_sent).
-  std::uint32_t max_calls = 1;  // max_concurrent_calls, at most the pool's connections
-  std::uint32_t calls_in_flight = 0;
+  bool has_receipt_query = false;
+  // Calls in flight: an AIMD limit up to max_concurrent_calls (at most the pool's connections),
+  // held back by a Retry-After; calls per second: a token bucket. Full batches beyond them wait
+  // here (in the pipeline, not in the connection pool, where waiting would time out as not_sent).
+  flow::aimd_limiter limiter{flow::aimd_options{}};
+  flow::token_bucket bucket{0, 1};
   std::deque<std::vector<item*>> waiting_batches;
+  std::deque<item*> waiting_checks;  // receipt checks share the limits: they are calls too
+  std::unique_ptr<boost::asio::steady_timer> pump_timer;
+  bool is_pump_armed = false;
 };
 
 struct item;
@@ -58,14 +72,22 @@ struct item final : kafka::delivery_target {
   worker::impl* core = nullptr;
   std::shared_ptr<partition_state> part;
   std::int64_t offset = 0;
-  std::string key;  // the Kafka message key, kept for the DLQ copy
-  std::string raw;  // original bytes: kept only for invalid events, for the DLQ
+  std::string key;  // the Kafka message key, kept for the DLQ copy and a retry envelope
+  std::string raw;  // the original value, byte for byte: for the DLQ and a retry envelope
   std::string error;
   model::event ev;
   account_runtime* acct = nullptr;
   ledger::item_keys keys;
   std::uint32_t daily_limit = 0;
   std::uint32_t attempts = 0;
+  std::int64_t first_consumed_at_ms = 0;
+  // The last send of unknown fate, for the receipt check.
+  std::int64_t sent_at_s = 0;
+  std::string call_out_id;
+  std::string sent_message_id;
+  std::uint32_t receipt_checks = 0;
+  bool to_dlq = false;       // failed after its retries: the original bytes go to the DLQ too
+  std::string parked_topic;  // set while its envelope is written to a retry or delay topic
   model::outcome out;
   std::string outcome_json;
   int pending_deliveries = 0;
@@ -74,6 +96,13 @@ struct item final : kafka::delivery_target {
   std::vector<item*> followers;  // later copies waiting for this one's outcome
 
   void on_delivery(bool delivered, std::string_view error) override;
+};
+
+// What comes after the ledger has recorded a decision.
+enum class next_step {
+  outcome,        // the outcome record
+  receipt_check,  // park on the retry topic; the receipt is asked after the grace period
+  wait_and_send,  // released in the ledger; park until not_before_ms, then through the guard
 };
 
 // What a gateway call decided for one item.
@@ -86,6 +115,9 @@ struct decision {
   std::string code;
   std::string message_id;
   std::string policy;
+  next_step next = next_step::outcome;
+  std::int64_t not_before_ms = 0;  // wait_and_send
+  flow::retry_reason wait_reason = flow::retry_reason::throttled_backoff;
 };
 
 struct worker::impl : std::enable_shared_from_this<worker::impl> {
@@ -123,6 +155,10 @@ struct worker::impl : std::enable_shared_from_this<worker::impl> {
 
   // intake.cpp
   void on_message(const kafka::message_view& m);
+  // A new item for a consumed message, tracked in its partition's watermark.
+  item* track(const std::shared_ptr<partition_state>& part, const kafka::message_view& m);
+  // Decodes it->raw and starts the event at the given stage (fresh events: send).
+  void admit(item* it, flow::retry_stage stage);
   void on_assigned(std::span<const kafka::topic_partition> tps);
   void on_revoked(std::span<const kafka::topic_partition> tps);
   void apply_flow_control();
@@ -135,10 +171,26 @@ struct worker::impl : std::enable_shared_from_this<worker::impl> {
   void to_batcher(item* it);
   void arm_linger();
 
+  // waiting.cpp: the retry and delay topics
+  void on_waiting_message(const std::shared_ptr<partition_state>& part, const kafka::message_view& m);
+  void hold(const std::shared_ptr<partition_state>& part, std::int64_t offset, std::int64_t due_ms);
+  void park(item* it, flow::retry_reason reason, flow::retry_stage stage, std::int64_t not_before_ms);
+  // The copies that waited behind it are duplicates of it, which ended as `ended`.
+  void release_followers(item* it, std::string_view ended);
+
+  // receipt.cpp
+  // Queues a receipt check of it behind the account's limits (dispatch.cpp, pump).
+  void check_receipt(item* it);
+  boost::asio::awaitable<void> run_receipt_check(item* it);
+  // No receipt can tell whether it went out: the account's on_unknown policy decides.
+  boost::asio::awaitable<void> decide_unknown(item* it, std::string why, std::string code);
+  std::optional<decision> unknown_decision(item* it, const std::string& why, const std::string& code);
+  std::int64_t backoff_ms(std::uint32_t attempt, std::int64_t retry_after_ms) const;
+
   // dispatch.cpp
   void dispatch(batch::batch<item> b);
-  void start_call(account_runtime& acct, std::vector<item*> items);
-  void call_finished(account_runtime& acct);
+  void pump(account_runtime& acct);
+  void call_finished(account_runtime& acct, flow::call_outcome outcome, std::int64_t retry_after_ms);
   boost::asio::awaitable<void> send_batch(std::vector<item*> items);
   boost::asio::awaitable<void> settle_in_ledger(std::vector<decision>& decisions);
   void retry_later(item* it, std::chrono::milliseconds delay);

@@ -372,9 +372,17 @@ static http::exchange call(const std::string& url, const std::string& method, co
   auto ep = config::parse_endpoint(url, /*allow_plain_http=*/true);
   if (!ep) throw std::runtime_error("bad url " + url);
   http::request req{method, ep->target, body.empty() ? "" : "application/json", body, {}};
-  auto fut = boost::asio::co_spawn(io, pool.send(*ep, std::move(req)), boost::asio::use_future);
+  http::exchange out;
+  std::exception_ptr failed;
+  boost::asio::co_spawn(io, pool.send(*ep, std::move(req)), [&](std::exception_ptr e, http::exchange ex) {
+    failed = e;
+    out = std::move(ex);
+    // The kept-alive connection would otherwise hold io.run() until its idle timeout.
+    pool.close_all();
+  });
   io.run();
-  return fut.get();
+  if (failed) std::rethrow_exception(failed);
+  return out;
 }
 
 static std::string admin_call(const std::string& url, const std::string& method, const std::string& body) {
@@ -408,10 +416,15 @@ std::string write_config(const std::string& events_topic, const std::string& res
                          const std::string& dlq_topic, const std::string& group, const std::string& key_prefix,
                          const std::string& accounts_json, const std::string& extra_sections,
                          int redis_port_value) {
+  // Waiting events (docs/retries.md) get topics of their own per test, named after the events'.
+  create_topic(events_topic + ".retry", 2);
+  create_topic(events_topic + ".delay", 2);
   std::string text = R"({
   "kafka": {"brokers": ")" + kafka_brokers() + R"(", "group_id": ")" + group + R"(",
             "topics": [")" + events_topic + R"("], "results_topic": ")" + results_topic + R"(",
-            "dlq_topic": ")" + dlq_topic + R"(", "commit_interval_ms": 200},
+            "dlq_topic": ")" + dlq_topic + R"(", "retry_topic": ")" + events_topic + R"(.retry",
+            "delay_topic": ")" + events_topic + R"(.delay", "commit_interval_ms": 200,
+            "session_timeout_ms": 6000},
   "redis": {"host": ")" + redis_host() + R"(", "port": )" + std::to_string(redis_port_value ? redis_port_value : redis_port()) + R"(,
             "key_prefix": ")" + key_prefix + R"("},
   "http": {"ca_file": ")" + test_tls().ca_file + R"(", "request_timeout_ms": 3000},
@@ -430,10 +443,11 @@ int free_port() {
   return a.local_endpoint().port();
 }
 
-std::unique_ptr<child_process> start_herald(const std::string& config_path, std::map<std::string, std::string> env) {
-  return std::make_unique<child_process>(
-      "herald", std::vector<std::string>{env_or("HERALD_BIN", "herald"), "run", "--config", config_path},
-      std::move(env));
+std::unique_ptr<child_process> start_herald(const std::string& config_path, std::map<std::string, std::string> env,
+                                            std::vector<std::string> extra_args) {
+  std::vector<std::string> argv{env_or("HERALD_BIN", "herald"), "run", "--config", config_path};
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  return std::make_unique<child_process>("herald", std::move(argv), std::move(env));
 }
 
 }  // namespace herald::test

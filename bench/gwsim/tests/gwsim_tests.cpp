@@ -12,6 +12,7 @@
 #include "fw199_sign.hpp"
 #include "fw199_taobao.hpp"
 #include "options.hpp"
+#include "rate_window.hpp"
 #include "sim.hpp"
 #include "store.hpp"
 #include "top_oaid.hpp"
@@ -1279,4 +1280,281 @@ TEST_CASE("douyin: the send-result query hides a message id for hide_ms, reports
   s.settings(R"({"fault_drop_answer":1})");
   CHECK(s.sim.handle("POST", send, form_ct, douyin_body(douyin_batch(2)), now, now_ms).action == Action::drop);
   CHECK(s.sim.store().counters().items_accepted == 1 + 2);
+}
+
+// --- Per-account rate cap: --rate-limit-qps, max_calls_per_second (rate_window.hpp) -----------
+
+TEST_CASE("rate window: at most `limit` admitted calls in any (t - 1000 ms, t]; refused ones do not count") {
+  RateWindow w;
+  CHECK(w.arrive("a", 0, 3));
+  CHECK(w.arrive("a", 0, 3));
+  CHECK(w.arrive("a", 500, 3));
+  CHECK_FALSE(w.arrive("a", 500, 3));
+  CHECK_FALSE(w.arrive("a", 999, 3));  // the calls at 0 are still inside
+  CHECK(w.arrive("b", 999, 3));        // per account
+  CHECK(w.arrive("a", 1000, 3));       // both calls at 0 left the window (0, 1000]
+  CHECK(w.arrive("a", 1000, 3));
+  CHECK_FALSE(w.arrive("a", 1000, 3));
+  CHECK(w.arrive("a", 1500, 3));       // the call at 500 left
+
+  // Refused calls do not hold the window shut: with a cap of 1, a call refused at 500 does not
+  // stop one at 1000 (if it counted, the window (0, 1000] would hold it).
+  RateWindow once;
+  CHECK(once.arrive("a", 0, 1));
+  CHECK_FALSE(once.arrive("a", 500, 1));
+  CHECK(once.arrive("a", 1000, 1));
+  CHECK_FALSE(once.arrive("a", 1999, 1));
+  CHECK(once.arrive("a", 2000, 1));
+}
+
+TEST_CASE("rate window: an even N per second passes a cap of N, one call more does not") {
+  RateWindow w;
+  for (int i = 0; i < 50; ++i) CHECK(w.arrive("a", i * 100, 10));  // 10/s, 100 ms apart, 5 s
+  CHECK(w.max_in_window() == 10);
+  RateWindow burst;
+  for (int i = 0; i < 10; ++i) CHECK(burst.arrive("a", 1000 + i * 100, 10));
+  CHECK_FALSE(burst.arrive("a", 1950, 10));  // the 11th within (950, 1950]
+  CHECK(burst.max_in_window() == 11);
+}
+
+TEST_CASE("rate window: max_in_window is the exact maximum over sliding windows, refused calls included") {
+  RateWindow w;
+  CHECK(w.max_in_window() == 0);
+  w.arrive("a", 0, 0);
+  w.arrive("a", 1000, 0);  // (0, 1000]: the call at 0 is out
+  CHECK(w.max_in_window() == 1);
+  w.arrive("a", 1999, 0);  // (999, 1999]: 1000 and 1999
+  CHECK(w.max_in_window() == 2);
+  // 2600, 3100, 3599 fit in (2599, 3599] though no window starting on a whole second holds all three.
+  w.arrive("a", 2600, 0);
+  w.arrive("a", 3100, 0);
+  w.arrive("a", 3599, 0);
+  CHECK(w.max_in_window() == 3);
+  w.arrive("b", 3599, 0);  // other accounts have their own windows
+  CHECK(w.max_in_window() == 3);
+
+  RateWindow capped;
+  for (int i = 0; i < 7; ++i) capped.arrive("a", 10 * i, 2);
+  CHECK(capped.max_in_window() == 7);  // what the client offered, 5 of them refused
+
+  capped.reset();
+  CHECK(capped.max_in_window() == 0);
+  CHECK(capped.arrive("a", 70, 2));  // the windows are forgotten too
+  CHECK(capped.arrive("a", 70, 2));
+}
+
+TEST_CASE("rate window: a cap set later counts the calls already admitted; time never runs backwards") {
+  RateWindow w;
+  CHECK(w.arrive("a", 100, 0));
+  CHECK(w.arrive("a", 200, 0));
+  CHECK_FALSE(w.arrive("a", 300, 2));  // two admitted uncapped calls are inside (-700, 300]
+  RateWindow back;
+  CHECK(back.arrive("a", 5000, 1));
+  CHECK_FALSE(back.arrive("a", 10, 1));  // taken as 5000, not as a fresh window
+  CHECK(back.max_in_window() == 2);
+}
+
+TEST_CASE("form_value reads one field without parsing the form") {
+  CHECK(form_value("a=1&appid=x%20y&appid=z", "appid") == std::string("x y"));
+  CHECK(form_value("a=1&app%69d=w&appid=z", "appid") == std::string("w"));  // an encoded name
+  CHECK(form_value("&&appid&b=2", "appid") == std::string(""));
+  CHECK_FALSE(form_value("a=1&b=2", "appid"));
+  CHECK_FALSE(form_value("appid=%zz", "appid"));
+  CHECK_FALSE(form_value("", "appid"));
+}
+
+namespace {
+
+// A simulator with app1 and app2 and `settings` applied; calls are timed by `steady_ms` only.
+struct CapSim {
+  Simulator sim{[] {
+    SimConfig c;
+    c.secrets = {{"app1", "test-secret"}, {"app2", "test-secret"}};
+    return c;
+  }()};
+  int nonce = 0;
+
+  explicit CapSim(const std::string& settings) {
+    REQUIRE(sim.handle("POST", "/_sim/faults", "", settings, now).status == 200);
+  }
+  Reply post(const std::string& path, const std::string& b, std::int64_t steady_ms,
+             const std::string& ct = "application/x-www-form-urlencoded") {
+    return sim.handle("POST", path, ct, b, now, now * 1000, steady_ms);
+  }
+  Reply aliyun(const std::string& action, const Form& extra, std::int64_t steady_ms,
+               const std::string& nonce_text = "") {
+    return post("/", encode(aliyun_form(action, extra, nonce_text.empty() ? "cap-" + std::to_string(++nonce) : nonce_text)),
+                steady_ms);
+  }
+  rapidjson::Document stats() {
+    rapidjson::Document d;
+    d.Parse(sim.handle("GET", "/_sim/stats", "", "", now).body.c_str());
+    REQUIRE(d.IsObject());
+    return d;
+  }
+};
+
+rapidjson::Document parsed(const Reply& r) {
+  REQUIRE(r.action == Action::respond);
+  rapidjson::Document d;
+  d.Parse(r.body.c_str());
+  REQUIRE(d.IsObject());
+  return d;
+}
+
+}  // namespace
+
+TEST_CASE("rate cap: set by --rate-limit-qps or /_sim/faults, off by default, survives a reset") {
+  Simulator off{SimConfig{}};
+  CHECK(off.faults().rate_limit_qps == 0);
+  SimConfig config;
+  config.faults.rate_limit_qps = 5;
+  Simulator sim(std::move(config));
+  rapidjson::Document doc;
+  doc.Parse(sim.handle("GET", "/_sim/faults", "", "", now).body.c_str());
+  CHECK(doc["rate_limit_qps"].GetUint() == 5);
+  CHECK(sim.handle("POST", "/_sim/faults", "", R"({"rate_limit_qps":-1})", now).status == 400);
+  CHECK(sim.handle("POST", "/_sim/faults", "", R"({"rate_limit_qps":2.5})", now).status == 400);
+  CHECK(sim.handle("POST", "/_sim/faults", "", R"({"latency_ms":1,"rate_limit_qps":"x"})", now).status == 400);
+  CHECK(sim.faults().rate_limit_qps == 5);  // nothing changed
+  CHECK(sim.faults().latency_ms == 0);
+  CHECK(sim.handle("POST", "/_sim/faults", "", R"({"rate_limit_qps":0})", now).status == 200);
+  CHECK(sim.faults().rate_limit_qps == 0);
+  sim.handle("POST", "/_sim/faults", "", R"({"rate_limit_qps":7})", now);
+  sim.handle("POST", "/_sim/reset", "", "", now);
+  CHECK(sim.faults().rate_limit_qps == 7);
+}
+
+TEST_CASE("rate cap, fw199 Taobao: HTTP 200, code 429 with a flow-control message, nothing recorded") {
+  CapSim s(R"({"rate_limit_qps":2})");
+  const std::string path(send_path);
+  CHECK(parsed(s.post(path, body(batch(2)), 0))["code"].GetInt() == 0);
+  CHECK(parsed(s.post(path, body(batch(2)), 400))["code"].GetInt() == 0);
+  const Reply r = s.post(path, body(batch(3)), 999);
+  CHECK(r.status == 200);
+  const auto doc = parsed(r);
+  CHECK(doc["code"].GetInt() == 429);
+  CHECK(str(doc["message"]) == "请求过于频繁,触发限流");
+  CHECK(doc["trace_id"].GetStringLength() == 32);
+  CHECK(doc["data"].Size() == 0);
+  // Another account has its own allowance; a call naming an unknown appid is not capped.
+  CHECK(parsed(s.post(path, body(batch(1), "test-secret", now, "app2"), 999))["code"].GetInt() == 0);
+  CHECK(parsed(s.post(path, body(batch(1), "x", now, "nobody"), 999))["code"].GetInt() == 40001);
+  CHECK(parsed(s.post(path, body(batch(1)), 1000))["code"].GetInt() == 0);  // the call at 0 left
+
+  auto stats = s.stats();
+  CHECK(stats["requests"].GetUint64() == 6);  // throttled calls are send calls received
+  CHECK(stats["throttled"].GetUint64() == 1);
+  CHECK(stats["max_calls_per_second"].GetUint64() == 3);  // app1 at 0, 400, 999
+  CHECK(stats["items_accepted"].GetUint64() == 2 + 2 + 1 + 1);
+  CHECK(stats["max_batch_seen"].GetUint64() == 2);  // the throttled batch of 3 was never read
+  CHECK(stats["calls_rejected"].MemberCount() == 1);  // only the unknown appid
+
+  REQUIRE(s.sim.handle("POST", "/_sim/reset", "", "", now).status == 200);
+  stats = s.stats();
+  CHECK(stats["throttled"].GetUint64() == 0);
+  CHECK(stats["max_calls_per_second"].GetUint64() == 0);
+  CHECK(parsed(s.post(path, body(batch(1)), 1001))["code"].GetInt() == 0);  // windows forgotten
+  CHECK(parsed(s.post(path, body(batch(1)), 1002))["code"].GetInt() == 0);
+}
+
+TEST_CASE("rate cap, fw199 抖店: the same code and message in the endpoint's shape; the result query is not capped") {
+  CapSim s(R"({"rate_limit_qps":1})");
+  const std::string send(douyin_send_path);
+  const auto first = parsed(s.post(send, douyin_body(douyin_batch(1)), 0));
+  REQUIRE(first["code"].GetInt() == 0);
+  const std::string id = str(first["data"][0]["message_id"]);
+  const Reply r = s.post(send, douyin_body(douyin_batch(1)), 10);
+  CHECK(r.status == 200);
+  const auto doc = parsed(r);
+  CHECK(doc["code"].GetInt() == 429);
+  CHECK(str(doc["message"]) == "请求过于频繁,触发限流");
+  CHECK(doc["data"].Size() == 0);
+  for (int i = 0; i < 3; ++i) {
+    const auto result = parsed(s.post(std::string(douyin_result_path),
+                                      douyin_body(R"({"message_ids":[")" + id + R"("]})"), 20));
+    CHECK(result["code"].GetInt() == 0);
+    CHECK(result["data"].Size() == 1);
+  }
+  const auto stats = s.stats();
+  CHECK(stats["throttled"].GetUint64() == 1);
+  CHECK(stats["max_calls_per_second"].GetUint64() == 2);
+  CHECK(stats["items_accepted"].GetUint64() == 1);
+}
+
+TEST_CASE("rate cap, TOP: HTTP 200, error_response code 7 App Call Limited, nothing recorded") {
+  CapSim s(R"({"rate_limit_qps":1})");
+  const std::string ct = "application/x-www-form-urlencoded; charset=utf-8";
+  CHECK(s.post("/router/rest", top_encode(top_form(top_request_json("a"))), 0, ct).body.find(
+            "jst_sms_oaid_message_send_response") != std::string::npos);
+  const Reply r = s.post("/router/rest", top_encode(top_form(top_request_json("b"))), 1, ct);
+  CHECK(r.status == 200);
+  const auto doc = parsed(r);
+  const auto& e = doc["error_response"];
+  CHECK(e["code"].GetInt() == 7);
+  CHECK(str(e["msg"]) == "App Call Limited");
+  CHECK(str(e["sub_code"]) == "accesscontrol.limited-by-api-access-count");
+  CHECK(str(e["sub_msg"]) == "This ban will last for 1 more seconds");
+  CHECK(e["request_id"].GetStringLength() == 13);
+  CHECK(s.sim.store().counters().items_accepted == 1);
+  CHECK(s.sim.store().accepted_count({"app1", "sess-A", "b", "SMS_1", "AAHk5d-xx"}) == 0);
+  CHECK(s.stats()["throttled"].GetUint64() == 1);
+}
+
+TEST_CASE("rate cap, Alibaba Cloud: HTTP 400 Throttling.User for send Actions only, no nonce used") {
+  CapSim s(R"({"rate_limit_qps":1})");
+  REQUIRE(parsed(s.aliyun("SendSms", send_sms("13800138001"), 0))["Code"] == "OK");
+  Reply r = s.aliyun("SendSms", send_sms("13800138002", "SMS_1", "evt-2"), 100, "kept-nonce");
+  CHECK(r.status == 400);
+  auto doc = parsed(r);
+  CHECK(str(doc["Code"]) == "Throttling.User");
+  CHECK(str(doc["Message"]) == "Request was denied due to user flow control.");
+  CHECK(doc["RequestId"].GetStringLength() == 36);
+  CHECK_FALSE(doc.HasMember("Success"));
+  const Form card{{"CardObjects", R"([{"mobile":"13800138001","dyncParams":{}}])"},
+                  {"CardTemplateCode", "CARD_SMS_70"},
+                  {"SignName", "阿里云"},
+                  {"OutId", "evt-card"}};
+  doc = parsed(s.aliyun("SendCardSms", card, 200));
+  CHECK(str(doc["Code"]) == "Throttling.User");
+  CHECK(doc["Success"].IsFalse());
+  // Receipt queries are not send calls: never capped, not in the windows.
+  const Form query{{"PhoneNumber", "13800138001"}, {"SendDate", "20231115"}, {"PageSize", "10"}, {"CurrentPage", "1"}};
+  for (int i = 0; i < 3; ++i) CHECK(str(parsed(s.aliyun("QuerySendDetails", query, 300))["Code"]) == "OK");
+  // GET with the parameters in the query string is a send call like POST.
+  r = s.sim.handle("GET", "/?" + encode(aliyun_form("SendSms", send_sms("13800138003"), "get-1", "test-secret", "GET")),
+                   "", "", now, now * 1000, 400);
+  CHECK(parsed(r)["Code"] == "Throttling.User");
+
+  auto stats = s.stats();
+  CHECK(stats["throttled"].GetUint64() == 3);
+  CHECK(stats["max_calls_per_second"].GetUint64() == 4);
+  CHECK(stats["items_accepted"].GetUint64() == 1);
+  CHECK(s.sim.aliyun().receipts().size() == 1);
+  // The refused call's nonce was not recorded: the same call is accepted once the window moves.
+  CHECK(str(parsed(s.aliyun("SendSms", send_sms("13800138002", "SMS_1", "evt-2"), 1000, "kept-nonce"))["Code"]) == "OK");
+}
+
+TEST_CASE("rate cap: before the faults, with the latency; admitted calls count whatever the faults do") {
+  CapSim s(R"({"rate_limit_qps":1,"fault_5xx":1,"latency_ms":30})");
+  const std::string path(send_path);
+  Reply r = s.post(path, body(batch(1)), 0);
+  CHECK(r.status == 503);  // admitted, then faulted: it used the second's allowance
+  r = s.post(path, body(batch(1)), 10);
+  CHECK(r.status == 200);
+  CHECK(parsed(r)["code"].GetInt() == 429);
+  CHECK(r.delay.count() == 30);
+  const auto stats = s.stats();
+  CHECK(stats["faults"]["5xx"].GetUint64() == 1);
+  CHECK(stats["throttled"].GetUint64() == 1);
+  CHECK(stats["requests"].GetUint64() == 2);
+}
+
+TEST_CASE("rate cap off: every call is processed and max_calls_per_second still measures") {
+  CapSim s(R"({})");
+  const std::string path(send_path);
+  for (int i = 0; i < 25; ++i) CHECK(parsed(s.post(path, body(batch(1)), 40 * i))["code"].GetInt() == 0);
+  const auto stats = s.stats();
+  CHECK(stats["throttled"].GetUint64() == 0);
+  CHECK(stats["max_calls_per_second"].GetUint64() == 25);  // 0 .. 960 ms
 }

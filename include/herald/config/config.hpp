@@ -69,6 +69,10 @@ struct account_config {
   // fw199_douyin: the gateway's send-result query (GATEWAYS.md §3, unconfirmed); empty = none,
   // so the account's on_unknown policy decides ambiguous sends.
   std::optional<herald::config::endpoint> receipt_endpoint;
+  // Gateways with a receipt query (aliyun_sms, aliyun_card; fw199_douyin with receipt_endpoint):
+  // a send of unknown fate whose receipt is still missing this long after the send counts as
+  // proof that nothing went out, so it is resent. 0 = never: it ends as the on_unknown policy says.
+  std::uint32_t receipt_not_found_final_after_seconds = 0;
 };
 
 struct kafka_config {
@@ -78,6 +82,10 @@ struct kafka_config {
   std::vector<std::string> topics{"herald.events"};
   std::string results_topic = "herald.outcomes";
   std::string dlq_topic = "herald.dlq";
+  // Where events wait without holding their source partition (docs/retries.md): short delays
+  // (throttle backoff, receipt grace periods) and the marketing window. Herald consumes both.
+  std::string retry_topic = "herald.retry";
+  std::string delay_topic = "herald.delay";
   std::uint32_t session_timeout_ms = 45000;
   std::uint32_t max_in_flight = 20000;               // events consumed but not yet settled, overall
   std::uint32_t max_in_flight_per_partition = 5000;  // and per partition
@@ -113,6 +121,17 @@ struct batch_config {
   std::uint32_t guard_batch_max = 500;  // events per ledger round trip
 };
 
+// Retries and receipt checks (docs/retries.md).
+struct retry_config {
+  std::uint32_t max_attempts = 5;          // send attempts of a throttled / never-sent event
+  std::uint32_t backoff_base_ms = 200;     // full-jitter exponential backoff
+  std::uint32_t backoff_cap_ms = 60000;
+  // Waits up to this long happen in the worker; longer ones go through retry_topic.
+  std::uint32_t max_in_process_delay_ms = 5000;
+  std::uint32_t receipt_grace_ms = 5000;   // before each receipt check (receipts lag)
+  std::uint32_t max_receipt_checks = 6;    // checks that find nothing before on_unknown decides
+};
+
 struct http_config {
   std::string ca_file;  // empty: the system's trust store
   bool verify_peer = true;
@@ -136,6 +155,7 @@ struct herald_config {
   ledger_config ledger;
   quota_config quota;
   batch_config batch;
+  retry_config retry;
   http_config http;
   log_config log;
   admin_config admin;

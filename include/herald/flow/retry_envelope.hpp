@@ -41,7 +41,7 @@
 //
 // Example (one line on the topic):
 // {"v":1,"reason":"receipt_check","stage":"receipt_check","not_before_ms":1718098200000,
-//  "attempts":1,"first_consumed_at_ms":1718098080000,
+//  "attempts":1,"receipt_checks":0,"first_consumed_at_ms":1718098080000,
 //  "source":{"topic":"herald.events","partition":3,"offset":1042},
 //  "sent_at_ms":1718098081000,"message_id":"","out_id":"evt-1","key_b64":"ZXZ0LTE=",
 //  "value_b64":"eyJldmVudF9pZCI6ImV2dC0xIn0="}
@@ -90,7 +90,7 @@ struct retry_envelope {
   std::string message_id;         // the gateway's id for the ambiguous send, if it gave one
   std::string out_id;             // the OutId Herald put on the request (Alibaba Cloud matches on it)
   std::int64_t first_consumed_at_ms = 0;  // Unix ms, when the event was first consumed
-
+  std::uint32_t receipt_checks = 0;       // receipt checks made so far (absent in a record: 0)
 };
 
 // Field by field (model::source_position has no operator== of its own).

@@ -34,6 +34,7 @@ class aliyun_card final : public gateway {
   // GetCardSmsDetails by the event's number and the send's day, matched on the call's OutId (no
   // Biz*Id filter: which kind of id a number got is not certain): docs/gateways.md "Receipt checks".
   std::optional<http_request> build_receipt_query(const model::event& e, const receipt_context& ctx) const override;
+  std::string receipt_call_id(std::span<const model::event* const> items) const override;
   receipt_result parse_receipt_query(int http_status, std::string_view body, const model::event& e,
                                      const receipt_context& ctx) const override;
 

@@ -31,6 +31,7 @@ class aliyun_sms final : public gateway {
   // QuerySendDetails by the event's number and the send's day (and BizId when the send answer
   // gave one), matched on the call's OutId: aliyun_receipt_check, docs/gateways.md "Receipt checks".
   std::optional<http_request> build_receipt_query(const model::event& e, const receipt_context& ctx) const override;
+  std::string receipt_call_id(std::span<const model::event* const> items) const override;
   receipt_result parse_receipt_query(int http_status, std::string_view body, const model::event& e,
                                      const receipt_context& ctx) const override;
 

@@ -131,6 +131,10 @@ class gateway {
   // Where receipt queries go when not to the account's send endpoint (fw199 抖店's
   // receipt_endpoint); nullptr (the default) = the send endpoint.
   virtual const config::endpoint* receipt_endpoint() const;
+  // The id a call of several items carried that a later receipt query must match on and that
+  // cannot be recomputed from one event (Alibaba Cloud's OutId of a batch call); "" (the default)
+  // when each item's own is used. Kept in the ledger with an unknown send.
+  virtual std::string receipt_call_id(std::span<const model::event* const> items) const;
 };
 
 // The gateway for an account; throws std::invalid_argument for a kind not implemented yet.

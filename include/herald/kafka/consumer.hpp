@@ -31,6 +31,8 @@ class consumer {
   void start();
   void pause(const topic_partition& tp);
   void resume(const topic_partition& tp);
+  // The next message delivered from the partition is the one at offset (use while it is paused).
+  void seek(const topic_partition& tp, std::int64_t offset);
   // Stores the next offset to consume for a partition; the periodic commit picks it up.
   void store_offset(const topic_partition& tp, std::int64_t next_offset);
   void commit_now();

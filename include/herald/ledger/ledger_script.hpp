@@ -13,8 +13,11 @@
 namespace herald::ledger {
 
 // Ledger record values.
-inline constexpr std::string_view state_reserved = "R";  // reserved: a send may be under way
-inline constexpr char state_unknown = 'U';                // the send's fate is unknown
+// "R<unix seconds>": reserved at that time; a send may be under way.
+inline constexpr char state_reserved = 'R';
+// "U<unix seconds of the send>[|<call OutId>]": the send's fate is unknown (the OutId only when the
+// call's differs from the event's own, i.e. an Alibaba Cloud batch call).
+inline constexpr char state_unknown = 'U';
 inline constexpr char state_sent = 'S';                   // "S" + the gateway's message id
 
 enum class verdict {
@@ -28,16 +31,22 @@ struct reserve_answer {
   verdict v = verdict::reserved;
   std::string message_id;  // for already_sent
   std::string state;       // the record found, for maybe_sent ("reserved" or "unknown")
+  std::int64_t sent_at_seconds = 0;  // for maybe_sent: the reservation's or send's time (0: unknown)
+  std::string call_out_id;           // for maybe_sent: the OutId of a batch call, if recorded
 };
+
+// The message_id argument of a settle_op::unknown: the send's time and, for a batch call, its OutId.
+std::string unknown_record_detail(std::int64_t sent_at_seconds, std::string_view call_out_id);
 
 // KEYS: quota_1, quota_2, ... (the day buckets' names are built in the script from ARGV: they
 // depend on the day, and Redis Cluster support will need hash tags here; see docs).
-// ARGV: ledger key base ("<prefix>l:"), today (UTC day), days to look back, bucket TTL,
+// ARGV: ledger key base ("<prefix>l:"), now (Unix seconds), days to look back, bucket TTL,
 //       quota TTL, then per item: record id, day, limit (0 = no quota).
 const std::string& reserve_script();
 
 // KEYS: quota_1, ...; ARGV: ledger key base, bucket TTL, then per item: record id, day, op,
-// limit, message_id. op: "S" sent, "U" unknown, "F" definite failure (release and refund).
+// limit, message_id. op: "S" sent, "U" unknown (message_id: unknown_record_detail), "F" definite
+// failure (release and refund).
 const std::string& settle_script();
 
 enum class settle_op { sent, unknown, failed };

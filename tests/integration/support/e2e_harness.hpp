@@ -109,7 +109,9 @@ std::string write_config(const std::string& events_topic, const std::string& res
 // A TCP port on 127.0.0.1 that nothing listens on right now.
 int free_port();
 
+// extra_args follow "run --config FILE" (e.g. --clock-offset-ms N).
 std::unique_ptr<child_process> start_herald(const std::string& config_path,
-                                            std::map<std::string, std::string> env = {});
+                                            std::map<std::string, std::string> env = {},
+                                            std::vector<std::string> extra_args = {});
 
 }  // namespace herald::test

@@ -39,10 +39,12 @@ TEST_CASE("the new account options have their documented defaults") {
     CHECK(a.marketing_window_end_minute == 22 * 60);
     CHECK_FALSE(a.use_batch_api);
     CHECK_FALSE(a.receipt_endpoint.has_value());
+    CHECK(a.receipt_not_found_final_after_seconds == 0);
   }
   account_config a = account_of(minimal_config());
   CHECK(a.max_concurrent_calls == 16);
   CHECK(a.rate_limit_qps == 0);
+  CHECK(a.receipt_not_found_final_after_seconds == 0);
 }
 
 TEST_CASE("rate_limit_qps and max_concurrent_calls are read and range-checked") {
@@ -145,6 +147,46 @@ TEST_CASE("receipt_endpoint is a fw199_douyin option only, checked like endpoint
         "accounts.shop-a.receipt_endpoint: not used by gateway fw199_taobao");
   CHECK(error_with(aliyun_sms, R"("receipt_endpoint": "https://dysmsapi.aliyuncs.com")") ==
         "accounts.shop-a.receipt_endpoint: not used by gateway aliyun_sms");
+}
+
+TEST_CASE("receipt_not_found_final_after_seconds is read for the gateways with a receipt query") {
+  const std::string douyin_with_receipts =
+      douyin + R"(, "receipt_endpoint": "https://gw.example.com/gateway/dd/sms/send/result")";
+  const std::string aliyun_sms_batch = aliyun_sms + R"(, "use_batch_api": true)";
+  for (const std::string& base : {aliyun_sms, aliyun_sms_batch, aliyun_card, douyin_with_receipts}) {
+    CAPTURE(base);
+    CHECK(account_with(base, R"("receipt_not_found_final_after_seconds": 0)").receipt_not_found_final_after_seconds == 0);
+    CHECK(account_with(base, R"("receipt_not_found_final_after_seconds": 1800)").receipt_not_found_final_after_seconds ==
+          1800);
+    CHECK(account_with(base, R"("receipt_not_found_final_after_seconds": 604800)").receipt_not_found_final_after_seconds ==
+          604800);
+    CHECK(error_with(base, R"("receipt_not_found_final_after_seconds": 604801)") ==
+          "accounts.shop-a.receipt_not_found_final_after_seconds: must be an integer from 0 to 604800 (got 604801)");
+    CHECK(error_with(base, R"("receipt_not_found_final_after_seconds": -1)") ==
+          "accounts.shop-a.receipt_not_found_final_after_seconds: must be an integer from 0 to 604800 (got -1)");
+    CHECK(error_with(base, R"("receipt_not_found_final_after_seconds": 1.5)") ==
+          "accounts.shop-a.receipt_not_found_final_after_seconds: must be an integer from 0 to 604800 (got 1.5)");
+  }
+  fake_env env{{{"FINAL_AFTER", "3600"}}};
+  CHECK(account_of(config_with_account("{" + aliyun_card + R"(, "receipt_not_found_final_after_seconds": "${FINAL_AFTER}"})"),
+                   env)
+            .receipt_not_found_final_after_seconds == 3600);
+}
+
+TEST_CASE("receipt_not_found_final_after_seconds is refused where there is no receipt query") {
+  CHECK(error_of(minimal_config(R"(, "receipt_not_found_final_after_seconds": 60)")) ==
+        "accounts.shop-a.receipt_not_found_final_after_seconds: not used by gateway fw199_taobao");
+  CHECK(error_of(config_with_account(R"({"gateway": "top_oaid", "endpoint": "https://eco.taobao.com/router/rest",
+                                         "app_key": "k", "app_secret": "s", "session": "x",
+                                         "receipt_not_found_final_after_seconds": 60})")) ==
+        "accounts.shop-a.receipt_not_found_final_after_seconds: not used by gateway top_oaid");
+  // fw199_douyin has a receipt query only with receipt_endpoint; even 0 is refused without one.
+  for (const char* value : {"60", "0"}) {
+    CAPTURE(value);
+    CHECK(error_with(douyin, R"("receipt_not_found_final_after_seconds": )" + std::string(value)) ==
+          "accounts.shop-a.receipt_not_found_final_after_seconds: needs \"receipt_endpoint\": without it, gateway "
+          "fw199_douyin has no receipt query");
+  }
 }
 
 TEST_CASE("a misspelt new option is an unknown key with a suggestion") {

@@ -9,9 +9,11 @@ using namespace herald::config::test;
 
 namespace {
 
-std::string example_path() {
-  return (std::filesystem::path(__FILE__).parent_path() / "../../../config/herald.example.json").lexically_normal().string();
+std::string config_path(std::string_view name) {
+  return (std::filesystem::path(__FILE__).parent_path() / "../../../config" / name).lexically_normal().string();
 }
+
+std::string example_path() { return config_path("herald.example.json"); }
 
 fake_env example_env() {
   return fake_env{{{"FW199_APP_ID", "fw-app"},
@@ -35,6 +37,8 @@ TEST_CASE("a minimal config gets every documented default") {
   CHECK(cfg.kafka.topics == std::vector<std::string>{"herald.events"});
   CHECK(cfg.kafka.results_topic == "herald.outcomes");
   CHECK(cfg.kafka.dlq_topic == "herald.dlq");
+  CHECK(cfg.kafka.retry_topic == "herald.retry");
+  CHECK(cfg.kafka.delay_topic == "herald.delay");
   CHECK(cfg.kafka.session_timeout_ms == 45000);
   CHECK(cfg.kafka.max_in_flight == 20000);
   CHECK(cfg.kafka.max_in_flight_per_partition == 5000);
@@ -51,6 +55,12 @@ TEST_CASE("a minimal config gets every documented default") {
   CHECK(cfg.quota.daily_limit.marketing == 3);
   CHECK(cfg.batch.linger_ms == 20);
   CHECK(cfg.batch.guard_batch_max == 500);
+  CHECK(cfg.retry.max_attempts == 5);
+  CHECK(cfg.retry.backoff_base_ms == 200);
+  CHECK(cfg.retry.backoff_cap_ms == 60000);
+  CHECK(cfg.retry.max_in_process_delay_ms == 5000);
+  CHECK(cfg.retry.receipt_grace_ms == 5000);
+  CHECK(cfg.retry.max_receipt_checks == 6);
   CHECK(cfg.http.ca_file.empty());
   CHECK(cfg.http.verify_peer);
   CHECK(cfg.http.request_timeout_ms == 10000);
@@ -78,6 +88,7 @@ TEST_CASE("a minimal config gets every documented default") {
   CHECK(a->marketing_window_end_minute == 1320);
   CHECK_FALSE(a->use_batch_api);
   CHECK_FALSE(a->receipt_endpoint.has_value());
+  CHECK(a->receipt_not_found_final_after_seconds == 0);
   CHECK(&cfg.daily_limit_for(*a) == &cfg.quota.daily_limit);
 }
 
@@ -118,6 +129,7 @@ TEST_CASE("the example config parses and shows every gateway kind") {
   CHECK(sms.app_secret == "aliyun-secret");
   CHECK(sms.region_id == "cn-hangzhou");
   CHECK_FALSE(sms.use_batch_api);
+  CHECK(sms.receipt_not_found_final_after_seconds == 0);
 
   const auto& card = cfg.accounts.at("brand-card");
   CHECK(card.on_unknown == unknown_policy::assume_sent);
@@ -131,6 +143,27 @@ TEST_CASE("the example config parses and shows every gateway kind") {
   CHECK(cfg.redis.port == 16379);  // "${HERALD_REDIS_PORT:-16379}"
   CHECK(cfg.http.verify_peer);     // "${HERALD_HTTP_VERIFY_PEER:-true}"
   CHECK(cfg.kafka.consumer_properties.at("auto.offset.reset") == "earliest");
+  CHECK(cfg.kafka.retry_topic == "herald.retry");
+  CHECK(cfg.kafka.delay_topic == "herald.delay");
+  CHECK(cfg.retry.max_attempts == 5);
+  CHECK(cfg.retry.max_receipt_checks == 6);
+}
+
+TEST_CASE("the demo config parses with the variables deploy/local/demo sets") {
+  fake_env env{{{"DEMO_GROUP", "demo-1"},
+                {"DEMO_EVENTS_TOPIC", "demo-1.events"},
+                {"DEMO_OUTCOMES_TOPIC", "demo-1.outcomes"},
+                {"DEMO_DLQ_TOPIC", "demo-1.dlq"},
+                {"DEMO_RETRY_TOPIC", "demo-1.retry"},
+                {"DEMO_DELAY_TOPIC", "demo-1.delay"},
+                {"DEMO_KEY_PREFIX", "demo-1:"},
+                {"HERALD_TLS_DIR", "/tmp/tls"},
+                {"DEMO_GATEWAY_PORT", "18443"},
+                {"DEMO_FW199_SECRET", "demo-secret"}}};
+  herald_config cfg = load_config_file(config_path("demo.json"), env.function());
+  CHECK(cfg.kafka.topics == std::vector<std::string>{"demo-1.events"});
+  CHECK(cfg.kafka.retry_topic == "demo-1.retry");
+  CHECK(cfg.kafka.delay_topic == "demo-1.delay");
 }
 
 TEST_CASE("the example config names every secret as an environment reference") {
@@ -158,7 +191,8 @@ TEST_CASE("a config file that cannot be read is a config_error naming the file")
 TEST_CASE("every option is read from its section") {
   std::string text = R"({
     "kafka": {"brokers": "k1:9092,k2:9092", "group_id": "g", "client_id": "c", "topics": ["a", "b"],
-              "results_topic": "r", "dlq_topic": "d", "session_timeout_ms": 10000, "max_in_flight": 100,
+              "results_topic": "r", "dlq_topic": "d", "retry_topic": "w", "delay_topic": "l",
+              "session_timeout_ms": 10000, "max_in_flight": 100,
               "max_in_flight_per_partition": 10, "commit_interval_ms": 250,
               "consumer_properties": {"fetch.min.bytes": "1"}, "producer_properties": {"acks": "all"}},
     "redis": {"host": "redis.internal", "port": 6380, "username": "u", "password": "p", "db": 3, "key_prefix": "",
@@ -167,6 +201,8 @@ TEST_CASE("every option is read from its section") {
     "ledger": {"retention_hours": 24, "quota_utc_offset": "-05:30"},
     "quota": {"daily_limit": {"transactional": 0, "marketing": 1}},
     "batch": {"linger_ms": 0, "guard_batch_max": 1},
+    "retry": {"max_attempts": 3, "backoff_base_ms": 100, "backoff_cap_ms": 30000, "max_in_process_delay_ms": 2000,
+              "receipt_grace_ms": 10000, "max_receipt_checks": 4},
     "http": {"ca_file": "certs/ca.pem", "verify_peer": false, "connect_timeout_ms": 5, "request_timeout_ms": 6,
              "max_connections_per_endpoint": 1},
     "log": {"level": "debug"},
@@ -177,6 +213,14 @@ TEST_CASE("every option is read from its section") {
   herald_config cfg = parse_config(text, fake_env{}.function());
   CHECK(cfg.kafka.topics == std::vector<std::string>{"a", "b"});
   CHECK(cfg.kafka.commit_interval_ms == 250);
+  CHECK(cfg.kafka.retry_topic == "w");
+  CHECK(cfg.kafka.delay_topic == "l");
+  CHECK(cfg.retry.max_attempts == 3);
+  CHECK(cfg.retry.backoff_base_ms == 100);
+  CHECK(cfg.retry.backoff_cap_ms == 30000);
+  CHECK(cfg.retry.max_in_process_delay_ms == 2000);
+  CHECK(cfg.retry.receipt_grace_ms == 10000);
+  CHECK(cfg.retry.max_receipt_checks == 4);
   CHECK(cfg.kafka.producer_properties.at("acks") == "all");
   CHECK(cfg.redis.port == 6380);
   CHECK(cfg.redis.db == 3);

@@ -12,20 +12,23 @@ namespace {
 const char* const all_kinds = R"({
   "redis": {"password": "redis-pw-1"},
   "kafka": {"consumer_properties": {"sasl.password": "sasl-pw-2", "sasl.username": "user"},
-            "producer_properties": {"ssl.key.password": "ssl-pw-3"}},
+            "producer_properties": {"ssl.key.password": "ssl-pw-3"},
+            "retry_topic": "shop.retry", "delay_topic": "shop.delay"},
+  "retry": {"max_attempts": 8, "backoff_base_ms": 250, "backoff_cap_ms": 120000, "max_in_process_delay_ms": 0,
+            "receipt_grace_ms": 15000, "max_receipt_checks": 3},
   "ledger": {"quota_utc_offset": "-05:30"},
   "accounts": {
     "fw": {"gateway": "fw199_douyin", "endpoint": "https://gw.example.com/gateway/dd/sms/send",
            "app_id": "fw-id", "app_secret": "fw-secret-4", "seller_nick": "nick", "daily_limit": {"marketing": 0},
            "receipt_endpoint": "https://gw.example.com/gateway/dd/sms/send/result", "marketing_window": "00:00-00:00",
-           "rate_limit_qps": 50, "max_concurrent_calls": 4},
+           "rate_limit_qps": 50, "max_concurrent_calls": 4, "receipt_not_found_final_after_seconds": 7200},
     "top": {"gateway": "top_oaid", "endpoint": "https://eco.taobao.com/router/rest",
             "app_key": "top-key", "app_secret": "top-secret-5", "session": "top-session-6"},
     "ali": {"gateway": "aliyun_card", "endpoint": "https://dysmsapi.aliyuncs.com/", "access_key_id": "ali-id",
             "access_key_secret": "ali-secret-7", "region_id": "cn-shanghai", "on_unknown": "assume_sent",
-            "marketing_window": "09:05-21:30"},
+            "marketing_window": "09:05-21:30", "receipt_not_found_final_after_seconds": 604800},
     "sms": {"gateway": "aliyun_sms", "endpoint": "https://dysmsapi.aliyuncs.com/", "access_key_id": "sms-id",
-            "access_key_secret": "sms-secret-8", "use_batch_api": true}
+            "access_key_secret": "sms-secret-8", "use_batch_api": true, "receipt_not_found_final_after_seconds": 1}
   }
 })";
 
@@ -74,6 +77,41 @@ TEST_CASE("the redacted config shows the sending options, each kind's own only f
     CAPTURE(name);
     CHECK_FALSE(accounts[name].HasMember("receipt_endpoint"));
   }
+  // Only where there is a receipt query: aliyun_sms, aliyun_card, fw199_douyin with receipt_endpoint.
+  CHECK(accounts["fw"]["receipt_not_found_final_after_seconds"].GetInt() == 7200);
+  CHECK(accounts["ali"]["receipt_not_found_final_after_seconds"].GetInt() == 604800);
+  CHECK(accounts["sms"]["receipt_not_found_final_after_seconds"].GetInt() == 1);
+  CHECK_FALSE(accounts["top"].HasMember("receipt_not_found_final_after_seconds"));
+}
+
+TEST_CASE("the redacted config shows the retry and delay topics and the retry section") {
+  herald_config cfg = parse_config(all_kinds, fake_env{}.function());
+  rapidjson::Document doc;
+  doc.Parse(to_redacted_json(cfg).c_str());
+  REQUIRE_FALSE(doc.HasParseError());
+  CHECK(std::string(doc["kafka"]["retry_topic"].GetString()) == "shop.retry");
+  CHECK(std::string(doc["kafka"]["delay_topic"].GetString()) == "shop.delay");
+  const auto& retry = doc["retry"];
+  CHECK(retry["max_attempts"].GetInt() == 8);
+  CHECK(retry["backoff_base_ms"].GetInt() == 250);
+  CHECK(retry["backoff_cap_ms"].GetInt() == 120000);
+  CHECK(retry["max_in_process_delay_ms"].GetInt() == 0);
+  CHECK(retry["receipt_grace_ms"].GetInt() == 15000);
+  CHECK(retry["max_receipt_checks"].GetInt() == 3);
+
+  // Defaults are filled in.
+  rapidjson::Document minimal;
+  minimal.Parse(to_redacted_json(parse_config(minimal_config(), fake_env{}.function())).c_str());
+  REQUIRE_FALSE(minimal.HasParseError());
+  CHECK(std::string(minimal["kafka"]["retry_topic"].GetString()) == "herald.retry");
+  CHECK(std::string(minimal["kafka"]["delay_topic"].GetString()) == "herald.delay");
+  CHECK(minimal["retry"]["max_attempts"].GetInt() == 5);
+  CHECK(minimal["retry"]["backoff_base_ms"].GetInt() == 200);
+  CHECK(minimal["retry"]["backoff_cap_ms"].GetInt() == 60000);
+  CHECK(minimal["retry"]["max_in_process_delay_ms"].GetInt() == 5000);
+  CHECK(minimal["retry"]["receipt_grace_ms"].GetInt() == 5000);
+  CHECK(minimal["retry"]["max_receipt_checks"].GetInt() == 6);
+  CHECK_FALSE(minimal["accounts"]["shop-a"].HasMember("receipt_not_found_final_after_seconds"));
 }
 
 TEST_CASE("a fw199_douyin account without a receipt endpoint prints none") {
@@ -83,6 +121,9 @@ TEST_CASE("a fw199_douyin account without a receipt endpoint prints none") {
   rapidjson::Document doc;
   doc.Parse(to_redacted_json(cfg).c_str());
   CHECK_FALSE(doc["accounts"]["shop-a"].HasMember("receipt_endpoint"));
+  CHECK_FALSE(doc["accounts"]["shop-a"].HasMember("receipt_not_found_final_after_seconds"));
+  // ... and so is still a valid config.
+  CHECK_NOTHROW((void)parse_config(to_redacted_json(cfg), fake_env{}.function()));
 }
 
 TEST_CASE("an empty secret is shown as empty, so that a missing password is visible") {
@@ -103,4 +144,41 @@ TEST_CASE("the redacted config is itself a valid config with the same effective 
   CHECK(again.accounts.at("fw").marketing_window_end_minute == 0);
   CHECK(again.accounts.at("ali").marketing_window_start_minute == 9 * 60 + 5);
   CHECK(again.accounts.at("sms").use_batch_api);
+  CHECK(again.kafka.retry_topic == "shop.retry");
+  CHECK(again.kafka.delay_topic == "shop.delay");
+  CHECK(again.retry.max_attempts == 8);
+  CHECK(again.retry.backoff_base_ms == 250);
+  CHECK(again.retry.backoff_cap_ms == 120000);
+  CHECK(again.retry.max_in_process_delay_ms == 0);
+  CHECK(again.retry.receipt_grace_ms == 15000);
+  CHECK(again.retry.max_receipt_checks == 3);
+  CHECK(again.accounts.at("fw").receipt_not_found_final_after_seconds == 7200);
+  CHECK(again.accounts.at("ali").receipt_not_found_final_after_seconds == 604800);
+  CHECK(again.accounts.at("sms").receipt_not_found_final_after_seconds == 1);
+  CHECK(again.accounts.at("top").receipt_not_found_final_after_seconds == 0);
+}
+
+TEST_CASE("a default config round-trips through the redacted output too") {
+  herald_config cfg = parse_config(minimal_config(), fake_env{}.function());
+  herald_config again = parse_config(to_redacted_json(cfg), fake_env{}.function());
+  CHECK(to_redacted_json(again) == to_redacted_json(cfg));
+  CHECK(again.kafka.retry_topic == "herald.retry");
+  CHECK(again.retry.max_receipt_checks == 6);
+  for (const char* account : {
+           R"({"gateway": "aliyun_sms", "endpoint": "https://dysmsapi.aliyuncs.com", "access_key_id": "a",
+               "access_key_secret": "s"})",
+           R"({"gateway": "aliyun_card", "endpoint": "https://dysmsapi.aliyuncs.com", "access_key_id": "a",
+               "access_key_secret": "s"})",
+           R"({"gateway": "fw199_douyin", "endpoint": "https://gw.example.com/", "app_id": "a", "app_secret": "s",
+               "seller_nick": "n", "receipt_endpoint": "https://gw.example.com/r"})",
+           R"({"gateway": "fw199_douyin", "endpoint": "https://gw.example.com/", "app_id": "a", "app_secret": "s",
+               "seller_nick": "n"})",
+           R"({"gateway": "top_oaid", "endpoint": "https://eco.taobao.com/router/rest", "app_key": "k",
+               "app_secret": "s", "session": "x"})",
+       }) {
+    CAPTURE(account);
+    herald_config one = parse_config(config_with_account(account), fake_env{}.function());
+    herald_config back = parse_config(to_redacted_json(one), fake_env{}.function());
+    CHECK(to_redacted_json(back) == to_redacted_json(one));
+  }
 }

@@ -58,7 +58,7 @@ TEST_CASE("an envelope is compact JSON with its fields in the documented order")
   REQUIRE(text);
   CHECK(*text ==
         R"({"v":1,"reason":"receipt_check","stage":"receipt_check","not_before_ms":1718098200000,)"
-        R"("attempts":1,"first_consumed_at_ms":1718098080000,)"
+        R"("attempts":1,"receipt_checks":0,"first_consumed_at_ms":1718098080000,)"
         R"("source":{"topic":"herald.events","partition":3,"offset":1042},)"
         R"("sent_at_ms":1718098081000,"message_id":"","out_id":"evt-1","key_b64":"ZXZ0LTE=",)"
         R"("value_b64":"eyJldmVudF9pZCI6ImV2dC0xIn0="})");
@@ -68,7 +68,19 @@ TEST_CASE("every field survives a round trip") {
   retry_envelope e = sample();
   e.message_id = "900619746936498440^0";
   e.attempts = 4'000'000'000u;
+  e.receipt_checks = 7;
   CHECK(round_trip(e) == e);
+}
+
+TEST_CASE("an envelope without receipt_checks (an older writer) reads as none made") {
+  auto text = encode_retry_envelope(sample());
+  REQUIRE(text);
+  std::string older = *text;
+  older.erase(older.find(R"("receipt_checks":0,)"), std::string_view(R"("receipt_checks":0,)").size());
+  auto decoded = decode_retry_envelope(older);
+  REQUIRE(decoded);
+  CHECK(decoded.value().receipt_checks == 0);
+  CHECK(decoded.value() == sample());
 }
 
 TEST_CASE("every reason and stage survives a round trip") {

@@ -66,6 +66,23 @@ TEST_CASE("reserve answers decode into verdicts") {
   CHECK(r.value()[4].state == "unknown");
 }
 
+TEST_CASE("reserved and unknown records carry the send time and a batch call's OutId") {
+  std::vector<std::string> replies{"R1718098080", "U1718098081", "U1718098082|batch-7f", "R"};
+  auto r = ledger::decode_reserve(replies, 4);
+  REQUIRE(r.has_value());
+  CHECK(r.value()[0].state == "reserved");
+  CHECK(r.value()[0].sent_at_seconds == 1718098080);
+  CHECK(r.value()[0].call_out_id.empty());
+  CHECK(r.value()[1].sent_at_seconds == 1718098081);
+  CHECK(r.value()[2].sent_at_seconds == 1718098082);
+  CHECK(r.value()[2].call_out_id == "batch-7f");
+  CHECK(r.value()[3].sent_at_seconds == 0);  // written by an older version: time unknown
+  CHECK(ledger::unknown_record_detail(1718098082, "batch-7f") == "1718098082|batch-7f");
+  CHECK(ledger::unknown_record_detail(1718098082, "") == "1718098082");
+  std::vector<std::string> garbled{"Rsoon"};
+  CHECK_FALSE(ledger::decode_reserve(garbled, 1).has_value());
+}
+
 TEST_CASE("a reserve answer of the wrong length or shape is an error, never a guess") {
   std::vector<std::string> replies{"ok"};
   CHECK_FALSE(ledger::decode_reserve(replies, 2).has_value());
