@@ -218,6 +218,40 @@ TEST_CASE("retry: the account's rate limit keeps calls under it, and a gateway's
   }
 }
 
+TEST_CASE("retry: a throttled event whose attempts are used up fails as throttled and goes to the DLQ") {
+  retry_world w({"--rate-limit-qps", "1"});
+  const int n = 10;
+  auto herald = w.start(w.aliyun_config(R"(, "rate_limit_qps": 50)", R"("retry": {"max_attempts": 1},)"));
+  std::vector<std::string> events;
+  for (int i = 0; i < n; ++i) events.push_back(sms_event("ex-" + std::to_string(i), phone_of(i)));
+  produce(w.events, events);
+  auto outcomes = w.outcomes(n, *herald);
+  REQUIRE(outcomes.size() == static_cast<std::size_t>(n));
+  std::set<std::string> failed;
+  for (const auto& o : outcomes) {
+    CAPTURE(o.event_id);
+    if (o.status == "failed") {
+      CHECK(o.outcome_class == "throttled");
+      failed.insert(o.event_id);
+    } else {
+      CHECK(o.status == "sent");
+    }
+  }
+  const auto stats = w.sim.get("/_sim/stats");
+  INFO("simulator stats: ", stats);
+  // Ten calls within a second against one allowed per second: most are throttled, and with one
+  // attempt each of them fails at once.
+  CHECK(failed.size() >= 5);
+  CHECK(static_cast<long>(failed.size()) == sim_stat(stats, "throttled"));
+  CHECK(sim_stat(stats, "accepted_unique") == n - static_cast<long>(failed.size()));
+  auto dead = consume(w.dlq, failed.size(), 20s);
+  REQUIRE(dead.size() == failed.size());
+  for (const auto& r : dead) {
+    CHECK(r.headers.count("herald.error") == 1);
+    CHECK(r.value.find(R"("event_id":"ex-)") == 1);  // the original bytes, unchanged
+  }
+}
+
 TEST_CASE("retry: marketing events outside the window wait on the delay topic and go out when it opens") {
   retry_world w({});
   // Herald's clock is set a few seconds before the start of a window that opens at the next
