@@ -20,13 +20,20 @@ def kafka_limit():
     return {"messages": int(row[4]), "msgs_per_second": float(row[5]), "fetch_msgs_per_second": float(row[9])}
 
 
-def redis_limit():
-    row = next(csv.reader(open(os.path.join(out, "redis-benchmark.csv"))))
+def redis_limit(name):
+    row = next(csv.reader(open(os.path.join(out, name))))
     calls = float(row[1])
     return {"script_calls_per_second": calls, "items_per_call": 100, "items_per_second": calls * 100}
 
 
-report = {"events": events, "scenarios": {}, "machine": {"kafka_consume": kafka_limit(), "redis_ledger_script": redis_limit()}}
+report = {"events": events, "scenarios": {}, "machine": {"kafka_consume": kafka_limit(),
+                                                         "redis_ledger_script": redis_limit("redis-benchmark.csv")}}
+if os.path.exists(os.path.join(out, "redis-benchmark-settle.csv")):
+    settle = redis_limit("redis-benchmark-settle.csv")
+    report["machine"]["redis_settle_script"] = settle
+    # Every event costs one reserve item and one settle item of the same single-threaded Redis.
+    report["machine"]["redis_ledger_events_per_second"] = 1 / (
+        1 / report["machine"]["redis_ledger_script"]["items_per_second"] + 1 / settle["items_per_second"])
 def iso_ms(text):
     from datetime import datetime, timezone
     return int(datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc).timestamp() * 1000)
@@ -43,6 +50,9 @@ lower = min(report["machine"]["kafka_consume"]["fetch_msgs_per_second"],
             report["machine"]["redis_ledger_script"]["items_per_second"])
 fast = report["scenarios"]["fast"]
 report["herald_fraction_of_machine_limit"] = fast["stat"]["events_per_second"] / lower
+if "redis_ledger_events_per_second" in report["machine"]:
+    report["herald_fraction_of_ledger_limit"] = (fast["stat"]["events_per_second"] /
+                                                 report["machine"]["redis_ledger_events_per_second"])
 targets = {
     "throughput_events_per_second >= 50000": fast["stat"]["events_per_second"] >= 50000,
     "cpu_us_per_event <= 10": fast["process"]["cpu_us_per_event"] <= 10,
@@ -81,6 +91,12 @@ lines += [
     f"- Redis rate of the ledger's reserve script (redis-benchmark, 100 items a call): "
     f"{m['redis_ledger_script']['script_calls_per_second']:,.0f} calls/s = {m['redis_ledger_script']['items_per_second']:,.0f} items/s",
     f"- Herald (fast) as a fraction of the lower limit: {report['herald_fraction_of_machine_limit']:.2f}",
+] + ([
+    f"- Redis rate of the ledger's settle script (redis-benchmark, 100 items a call): "
+    f"{m['redis_settle_script']['items_per_second']:,.0f} items/s; one event needs a reserve and a settle item: "
+    f"{m['redis_ledger_events_per_second']:,.0f} events/s",
+    f"- Herald (fast) as a fraction of that ledger limit per event: {report['herald_fraction_of_ledger_limit']:.2f}",
+] if "redis_settle_script" in m else []) + [
     "",
     "## Targets",
     "",

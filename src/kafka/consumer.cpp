@@ -38,6 +38,7 @@ struct consumer::impl : std::enable_shared_from_this<consumer::impl> {
   std::vector<std::string> topics;
   bool is_closed = false;
   bool is_drain_posted = false;
+  bool is_gated = false;
 
   ~impl() {
     waker.reset();
@@ -86,7 +87,7 @@ struct consumer::impl : std::enable_shared_from_this<consumer::impl> {
 
   void drain() {
     is_drain_posted = false;
-    for (int i = 0; i < poll_budget && !is_closed; ++i) {
+    for (int i = 0; i < poll_budget && !is_closed && !is_gated; ++i) {
       rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 0);
       if (!m) return;
       if (m->err) {
@@ -107,7 +108,7 @@ struct consumer::impl : std::enable_shared_from_this<consumer::impl> {
     }
     // Budget used up: the queue may still hold messages, and librdkafka will not wake us again
     // for them, so continue after letting other handlers run.
-    if (!is_closed && !is_drain_posted) {
+    if (!is_closed && !is_gated && !is_drain_posted) {
       is_drain_posted = true;
       boost::asio::post(ex, [self = shared_from_this()] {
         if (!self->is_closed) self->drain();
@@ -164,6 +165,18 @@ void consumer::start() {
   rd_kafka_topic_partition_list_destroy(subs);
   if (err) throw std::runtime_error(std::string("kafka subscribe: ") + rd_kafka_err2str(err));
   impl_->waker->start([self = impl_.get()] { self->drain(); });
+}
+
+void consumer::set_gated(bool gated) {
+  if (impl_->is_gated == gated) return;
+  impl_->is_gated = gated;
+  // The queue may hold messages already: librdkafka only wakes us when it becomes non-empty.
+  if (!gated && !impl_->is_closed && !impl_->is_drain_posted) {
+    impl_->is_drain_posted = true;
+    boost::asio::post(impl_->ex, [self = impl_] {
+      if (!self->is_closed) self->drain();
+    });
+  }
 }
 
 void consumer::pause(const topic_partition& tp) {

@@ -155,4 +155,22 @@ std::size_t producer::flush(std::chrono::milliseconds timeout) {
 
 bool producer::has_fatal_error() const { return impl_->is_fatal; }
 
+void producer::warm_up(std::span<const std::string> topics, std::chrono::milliseconds timeout) {
+  for (const auto& name : topics) {
+    rd_kafka_topic_t* rkt = rd_kafka_topic_new(impl_->rk, name.c_str(), nullptr);
+    if (!rkt) continue;
+    const rd_kafka_metadata_t* md = nullptr;
+    rd_kafka_resp_err_t err = rd_kafka_metadata(impl_->rk, 0, rkt, &md, static_cast<int>(timeout.count()));
+    if (err) {
+      log::warn("kafka topic metadata not available yet", {{"topic", name}, {"error", rd_kafka_err2str(err)}});
+    } else {
+      for (int i = 0; i < md->topic_cnt; ++i)
+        if (md->topics[i].err)
+          log::warn("kafka topic not usable yet", {{"topic", name}, {"error", rd_kafka_err2str(md->topics[i].err)}});
+      rd_kafka_metadata_destroy(md);
+    }
+    rd_kafka_topic_destroy(rkt);
+  }
+}
+
 }  // namespace herald::kafka

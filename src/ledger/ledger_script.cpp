@@ -29,12 +29,15 @@ local base, now, lookback = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local today = math.floor(tonumber(now) / 86400)
 local bucket_ttl, quota_ttl = ARGV[4], tonumber(ARGV[5])
 local out = {}
+-- The day prefixes once per call, not once per item and day.
+local days = {}
+for d = today, today - lookback, -1 do days[#days + 1] = base .. d .. ':' end
 for i = 1, #KEYS do
   local rid, day, limit = ARGV[3 + 3 * i], ARGV[4 + 3 * i], tonumber(ARGV[5 + 3 * i])
   local bucket, field = string.sub(rid, 1, 4), string.sub(rid, 5)
   local found = false
-  for d = today, today - lookback, -1 do
-    found = redis.call('HGET', base .. d .. ':' .. bucket, field)
+  for d = 1, #days do
+    found = redis.call('HGET', days[d] .. bucket, field)
     if found then break end
   end
   if found then
@@ -81,8 +84,10 @@ for i = 1, #KEYS do
     if limit > 0 and tonumber(redis.call('GET', qk) or '0') > 0 then redis.call('DECR', qk) end
   else
     -- S + the gateway's message id, or U + "<send time>|<call OutId>" for the receipt check.
-    redis.call('HSET', key, field, (op == 'S' and 'S' or 'U') .. id)
-    if redis.call('HLEN', key) == 1 then redis.call('EXPIRE', key, bucket_ttl) end
+    -- The reservation made the bucket and its TTL; HSET adds a field only if the record is gone.
+    if redis.call('HSET', key, field, (op == 'S' and 'S' or 'U') .. id) == 1 then
+      redis.call('EXPIRE', key, bucket_ttl, 'NX')
+    end
   end
 end
 return #KEYS

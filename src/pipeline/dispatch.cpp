@@ -104,6 +104,7 @@ boost::asio::awaitable<void> worker::impl::send_batch(std::vector<item*> items) 
   for (item* it : items) {
     ++it->attempts;
     events.push_back(&it->ev);
+    move_to(it, stage::calling);
   }
 
   gateway::send_context ctx{now_ms() / 1000, crypto::random_hex(16)};
@@ -226,6 +227,7 @@ boost::asio::awaitable<void> worker::impl::send_batch(std::vector<item*> items) 
 boost::asio::awaitable<void> worker::impl::settle_in_ledger(std::vector<decision>& decisions) {
   std::vector<ledger::settle_item> request;
   request.reserve(decisions.size());
+  for (const auto& d : decisions) move_to(d.it, stage::recording);
   for (const auto& d : decisions) request.push_back({&d.it->keys, d.it->daily_limit, d.op, d.message_id});
   std::chrono::milliseconds backoff{cfg.redis.reconnect_backoff_min_ms};
   // The gateway has answered: its answer must reach the ledger before the outcome, or a

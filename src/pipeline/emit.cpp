@@ -28,6 +28,7 @@ void worker::impl::settle(const decision& d) {
 }
 
 void worker::impl::emit(item* it) {
+  move_to(it, stage::emitting);
   auto& o = it->out;
   o.event_id = it->ev.event_id;
   o.order_id = it->ev.order_id;
@@ -93,6 +94,7 @@ void dlq_delivery::on_delivery(bool delivered, std::string_view error) {
 void worker::impl::on_outcome_durable(item* it) {
   if (it->part->marks.settle(it->offset)) it->part->is_dirty = true;
   --total_in_flight;
+  --in_stage[static_cast<int>(it->at)];
   delete it;
   if (is_stopping && total_in_flight == 0) {
     boost::asio::post(io, [self = shared_from_this()] { self->finish_stop(); });

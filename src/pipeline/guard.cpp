@@ -79,6 +79,7 @@ boost::asio::awaitable<void> worker::impl::run_guard(std::vector<item*> batch) {
 }
 
 void worker::impl::to_batcher(item* it) {
+  move_to(it, stage::batching);
   std::string route = it->ev.account;
   route.push_back('\x1f');
   route += it->acct->gw->route_key(it->ev);

@@ -83,6 +83,7 @@ void worker::impl::on_message(const kafka::message_view& m) {
 item* worker::impl::track(const std::shared_ptr<partition_state>& part, const kafka::message_view& m) {
   part->marks.track(m.offset);
   ++total_in_flight;
+  ++in_stage[static_cast<int>(stage::decoding)];
   auto* it = new item();
   it->core = this;
   it->part = part;
@@ -129,6 +130,7 @@ void worker::impl::admit(item* it, flow::retry_stage stage) {
     it->leader = pos->second;
     pos->second->followers.push_back(it);
   } else if (stage == flow::retry_stage::send) {
+    move_to(it, pipeline::stage::reserving);
     guard_queue.push_back(it);
     schedule_guard();
   } else if (stage == flow::retry_stage::receipt_check) {
@@ -145,13 +147,34 @@ void worker::impl::apply_flow_control() {
   const auto& k = cfg.kafka;
   const bool is_over_total = total_in_flight >= k.max_in_flight;
   const bool is_under_total = total_in_flight < k.max_in_flight * 3 / 4;
+  // The overall bound first closes the gate (nothing more is taken from librdkafka's queue, which
+  // bounds itself); only a gate closed for long (a slow gateway) turns into pausing the
+  // partitions, so that rebalances are served and max.poll.interval.ms is kept.
+  if (is_over_total && !is_gated && !is_gate_expired) {
+    is_gated = true;
+    consumer->set_gated(true);
+    gate_timer.expires_after(max_gate_time);
+    gate_timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      if (ec || !self->is_gated) return;
+      self->is_gate_expired = true;
+      self->is_gated = false;
+      self->consumer->set_gated(false);
+      self->apply_flow_control();
+    });
+  } else if (is_gated && total_in_flight < k.max_in_flight * 7 / 8) {
+    is_gated = false;
+    gate_timer.cancel();
+    consumer->set_gated(false);
+  }
+  if (is_gate_expired && is_under_total) is_gate_expired = false;
+
   for (auto& p : partitions) {
     const std::size_t n = p->marks.in_flight();
     const bool is_held = p->held_offset >= 0;
-    const bool must_pause =
-        is_stopping || !is_redis_up || is_held || is_over_total || n >= k.max_in_flight_per_partition;
-    const bool may_resume =
-        !is_stopping && is_redis_up && !is_held && is_under_total && n < k.max_in_flight_per_partition * 3 / 4;
+    const bool must_pause = is_stopping || !is_redis_up || is_held || (is_gate_expired && is_over_total) ||
+                            n >= k.max_in_flight_per_partition;
+    const bool may_resume = !is_stopping && is_redis_up && !is_held && !is_gate_expired &&
+                            n < k.max_in_flight_per_partition * 3 / 4;
     if (!p->is_paused && must_pause) {
       consumer->pause(p->tp);
       p->is_paused = true;

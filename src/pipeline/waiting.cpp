@@ -85,6 +85,7 @@ void worker::impl::park(item* it, flow::retry_reason reason, flow::retry_stage s
   log::debug("event parked", {{"event_id", it->ev.event_id}, {"topic", topic}, {"reason", flow::to_string(reason)},
                               {"not_before_ms", not_before_ms}});
   release_followers(it, std::string("waiting on ") + topic);
+  move_to(it, stage::emitting);
   it->parked_topic = topic;
   it->outcome_json = std::move(text.value());
   it->pending_deliveries = 1;

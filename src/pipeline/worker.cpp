@@ -41,6 +41,7 @@ worker::impl::impl(boost::asio::io_context& io_, const config::herald_config& cf
       opts(std::move(opts_)),
       batches(cfg_.batch.linger_ms),
       linger_timer(io_),
+      gate_timer(io_),
       stop_timer(io_),
       report_timer(io_) {
   if (!opts.now_ms) opts.now_ms = [] { return time::unix_ms(); };
@@ -96,6 +97,9 @@ worker::~worker() = default;
 
 void worker::start() {
   auto& s = *impl_;
+  const std::string written[] = {s.cfg.kafka.results_topic, s.cfg.kafka.dlq_topic, s.cfg.kafka.retry_topic,
+                                 s.cfg.kafka.delay_topic};
+  s.producer->warm_up(written, std::chrono::seconds(5));
   s.redis->start();
   s.consumer->start();
   log::info("herald started", {{"topics", static_cast<std::int64_t>(s.cfg.kafka.topics.size())},
@@ -132,6 +136,8 @@ http::admin_answer worker::impl::answer_admin(std::string_view path) const {
     g.partitions_assigned = partitions.size();
     for (const auto& p : partitions) g.partitions_paused += p->is_paused ? 1 : 0;
     g.is_redis_up = is_redis_up;
+    g.is_intake_gated = is_gated;
+    for (int s = 0; s < 6; ++s) g.by_stage[s] = in_stage[s];
     return {200, "text/plain; version=0.0.4; charset=utf-8", render_metrics(stats, g)};
   }
   if (path == "/healthz") return {200, "text/plain", is_stopping ? "stopping\n" : "ok\n"};

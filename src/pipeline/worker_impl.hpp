@@ -59,7 +59,9 @@ struct account_runtime {
   bool is_pump_armed = false;
 };
 
-struct item;
+// Where an in-flight event is (a gauge per stage in /metrics, to see what holds the in-flight
+// bound: the ledger, the batcher, the gateway's limits, the gateway, or Kafka's acknowledgement).
+enum class stage { decoding, reserving, batching, calling, recording, emitting, count };
 
 // Delivery of an invalid event's DLQ copy (the outcome record is the item's own delivery).
 struct dlq_delivery final : kafka::delivery_target {
@@ -86,6 +88,7 @@ struct item final : kafka::delivery_target {
   std::string call_out_id;
   std::string sent_message_id;
   std::uint32_t receipt_checks = 0;
+  pipeline::stage at = stage::decoding;
   bool to_dlq = false;       // failed after its retries: the original bytes go to the DLQ too
   std::string parked_topic;  // set while its envelope is written to a retry or delay topic
   model::outcome out;
@@ -144,6 +147,17 @@ struct worker::impl : std::enable_shared_from_this<worker::impl> {
   boost::asio::steady_timer linger_timer;
   bool is_linger_armed = false;
   std::size_t total_in_flight = 0;
+  std::size_t in_stage[static_cast<int>(stage::count)] = {};
+  void move_to(item* it, stage s) {
+    --in_stage[static_cast<int>(it->at)];
+    ++in_stage[static_cast<int>(s)];
+    it->at = s;
+  }
+  // Flow control of the overall bound (intake.cpp, apply_flow_control).
+  static constexpr std::chrono::seconds max_gate_time{10};
+  bool is_gated = false;
+  bool is_gate_expired = false;
+  boost::asio::steady_timer gate_timer;
   bool is_redis_up = false;
   bool is_stopping = false;
   std::function<void(int)> on_stopped;

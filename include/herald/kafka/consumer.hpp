@@ -29,6 +29,11 @@ class consumer {
   consumer& operator=(const consumer&) = delete;
 
   void start();
+  // While gated nothing is taken from the consumer queue (rebalance events neither): what waits is
+  // bounded by librdkafka's prefetch limit (queued.max.messages.kbytes per partition), and nothing
+  // is fetched twice, unlike a pause, after which librdkafka drops what it had prefetched and
+  // fetches it again on resume. Keep gates short: a rebalance waits for the gate to open.
+  void set_gated(bool gated);
   void pause(const topic_partition& tp);
   void resume(const topic_partition& tp);
   // The next message delivered from the partition is the one at offset (use while it is paused).

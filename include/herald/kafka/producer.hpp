@@ -17,6 +17,9 @@ class producer {
   // Throws std::runtime_error when librdkafka refuses the configuration.
   producer(boost::asio::any_io_executor ex, const config::kafka_config& cfg);
   ~producer();
+  // Start-up only (blocks up to timeout per topic): fetches the topics' metadata so that the first
+  // outcomes do not wait for it, and warns about a topic that does not exist.
+  void warm_up(std::span<const std::string> topics, std::chrono::milliseconds timeout);
   producer(const producer&) = delete;
   producer& operator=(const producer&) = delete;
 

@@ -13,6 +13,9 @@ struct gauges {
   std::uint64_t partitions_assigned = 0;
   std::uint64_t partitions_paused = 0;
   bool is_redis_up = false;
+  bool is_intake_gated = false;
+  // Events in flight by stage: decoding, reserving, batching, calling, recording, emitting.
+  std::uint64_t by_stage[6] = {};
 };
 
 std::string render_metrics(const counters& c, const gauges& g);
