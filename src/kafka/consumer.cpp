@@ -138,7 +138,11 @@ consumer::consumer(boost::asio::any_io_executor ex, const config::kafka_config& 
        {"session.timeout.ms", std::to_string(cfg.session_timeout_ms)},
        {"enable.partition.eof", "false"},
        // Per partition: with many partitions a large prefetch is what peak memory is made of.
-       {"queued.max.messages.kbytes", "4096"}},
+       {"queued.max.messages.kbytes", "4096"},
+       // librdkafka 2.0 backs a partition's fetches off for this long whenever its prefetch queue
+       // is full, as after an error (default 500 ms): with the in-flight bound holding the queue
+       // full, that idled the consumer for half-seconds (bench/README.md). Fetch again soon.
+       {"fetch.error.backoff.ms", "20"}},
       cfg.consumer_properties);
   rd_kafka_conf_set_opaque(conf, impl_.get());
   rd_kafka_conf_set_rebalance_cb(conf, &impl::rebalance_cb);

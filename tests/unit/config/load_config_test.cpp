@@ -41,7 +41,7 @@ TEST_CASE("a minimal config gets every documented default") {
   CHECK(cfg.kafka.delay_topic == "herald.delay");
   CHECK(cfg.kafka.session_timeout_ms == 45000);
   CHECK(cfg.kafka.max_in_flight == 20000);
-  CHECK(cfg.kafka.max_in_flight_per_partition == 5000);
+  CHECK(cfg.kafka.max_in_flight_per_partition == 20000);
   CHECK(cfg.kafka.commit_interval_ms == 1000);
   CHECK(cfg.kafka.consumer_properties.empty());
   CHECK(cfg.redis.host == "127.0.0.1");
