@@ -3,6 +3,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <stdexcept>
 #include <vector>
 
@@ -39,6 +40,7 @@ struct consumer::impl : std::enable_shared_from_this<consumer::impl> {
   bool is_closed = false;
   bool is_drain_posted = false;
   bool is_gated = false;
+  std::unique_ptr<boost::asio::steady_timer> keepalive;
 
   ~impl() {
     waker.reset();
@@ -83,6 +85,18 @@ struct consumer::impl : std::enable_shared_from_this<consumer::impl> {
   static void error_cb(rd_kafka_t*, int err, const char* reason, void*) {
     log::warn("kafka consumer error", {{"code", rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err))},
                                        {"reason", reason}});
+  }
+
+  // librdkafka counts an application that has not polled for max.poll.interval.ms as stuck and
+  // takes its partitions away, even when it is idle (nothing fetched, partitions paused until a
+  // retry envelope is due): poll at least once a second whatever the queue's wake-ups say.
+  void arm_keepalive() {
+    keepalive->expires_after(std::chrono::seconds(1));
+    keepalive->async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      if (ec || self->is_closed) return;
+      if (!self->is_drain_posted) self->drain();
+      self->arm_keepalive();
+    });
   }
 
   void drain() {
@@ -138,7 +152,7 @@ consumer::consumer(boost::asio::any_io_executor ex, const config::kafka_config& 
        {"session.timeout.ms", std::to_string(cfg.session_timeout_ms)},
        {"enable.partition.eof", "false"},
        // Per partition: with many partitions a large prefetch is what peak memory is made of.
-       {"queued.max.messages.kbytes", "4096"},
+       {"queued.max.messages.kbytes", "2048"},
        // librdkafka 2.0 backs a partition's fetches off for this long whenever its prefetch queue
        // is full, as after an error (default 500 ms): with the in-flight bound holding the queue
        // full, that idled the consumer for half-seconds (bench/README.md). Fetch again soon.
@@ -169,6 +183,8 @@ void consumer::start() {
   rd_kafka_topic_partition_list_destroy(subs);
   if (err) throw std::runtime_error(std::string("kafka subscribe: ") + rd_kafka_err2str(err));
   impl_->waker->start([self = impl_.get()] { self->drain(); });
+  impl_->keepalive = std::make_unique<boost::asio::steady_timer>(impl_->ex);
+  impl_->arm_keepalive();
 }
 
 void consumer::set_gated(bool gated) {
@@ -224,6 +240,7 @@ void consumer::commit_now() {
 
 void consumer::close() {
   if (impl_->is_closed) return;
+  if (impl_->keepalive) impl_->keepalive->cancel();
   impl_->waker->stop();
   commit_now();
   // rd_kafka_consumer_close serves the final revoke through the rebalance callback.
