@@ -32,8 +32,9 @@ std::optional<decision> worker::impl::unknown_decision(item* it, const std::stri
       it->out.policy = "resend";
       return std::nullopt;
     }
-    return decision{it, model::status::unknown, ledger::settle_op::unknown, "ambiguous",
-                    decided + ", but its " + std::to_string(it->attempts) + " attempts are used up", code,
+    const std::string why_not = is_stopping ? ", but the worker is stopping"
+                                            : ", but its " + std::to_string(it->attempts) + " attempts are used up";
+    return decision{it, model::status::unknown, ledger::settle_op::unknown, "ambiguous", decided + why_not, code,
                     ledger::unknown_record_detail(it->sent_at_s, it->call_out_id), "resend"};
   }
   if (policy == config::unknown_policy::assume_sent)
