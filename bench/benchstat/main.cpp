@@ -90,7 +90,7 @@ std::int64_t percentile(const std::vector<std::int64_t>& sorted, double p) {
 
 int main(int argc, char** argv) {
   CLI::App app{"herald-benchstat: measure a benchmark run from its topics"};
-  std::string brokers = "127.0.0.1:19092", events_topic, outcomes_topic, series_file, latency_file;
+  std::string brokers = "127.0.0.1:19092", events_topic, outcomes_topic, series_file, latency_file, latency_series_file;
   std::size_t count = 0;
   int timeout_ms = 600000;
   app.add_option("--brokers", brokers);
@@ -100,6 +100,8 @@ int main(int argc, char** argv) {
   app.add_option("--timeout-ms", timeout_ms);
   app.add_option("--series", series_file, "write per-second outcomes (unix second, count)");
   app.add_option("--latency", latency_file, "write the latency distribution (percentile, ms)");
+  app.add_option("--latency-series", latency_series_file,
+                 "write latency by second of produce time (unix second, events, p50, p99, max ms)");
   CLI11_PARSE(app, argc, argv);
   try {
     struct seen {
@@ -155,6 +157,20 @@ int main(int argc, char** argv) {
       ++per_second[o.settled_ms / 1000];
       auto it = produced.find(key(o.partition, o.offset));
       if (it != produced.end()) latency.push_back(o.settled_ms - it->second);
+    }
+    if (!latency_series_file.empty()) {
+      // By the second the event was produced: a stall shows as the seconds whose events waited.
+      std::map<std::int64_t, std::vector<std::int64_t>> by_second;
+      for (const auto& o : outcomes) {
+        auto it = produced.find(key(o.partition, o.offset));
+        if (it != produced.end()) by_second[it->second / 1000].push_back(o.settled_ms - it->second);
+      }
+      std::ofstream s(latency_series_file);
+      for (auto& [sec, v] : by_second) {
+        std::sort(v.begin(), v.end());
+        s << sec << "\t" << v.size() << "\t" << percentile(v, 0.5) << "\t" << percentile(v, 0.99) << "\t" << v.back()
+          << "\n";
+      }
     }
     std::sort(latency.begin(), latency.end());
     const double seconds = std::max<std::int64_t>(1, last - first) / 1000.0;

@@ -36,6 +36,7 @@ struct producer::impl : std::enable_shared_from_this<producer::impl> {
   ~impl() {
     waker.reset();
     if (main_queue) rd_kafka_queue_destroy(main_queue);
+    for (const auto& [n, t] : topics) rd_kafka_topic_destroy(t);
     if (rk) rd_kafka_destroy(rk);
   }
 
@@ -59,6 +60,17 @@ struct producer::impl : std::enable_shared_from_this<producer::impl> {
                                        {"reason", reason}});
   }
 
+  // Topic handles by name: producing by name looks the topic up under librdkafka's lock for
+  // every record. Herald writes to a handful of topics, so a short list is searched.
+  std::vector<std::pair<std::string, rd_kafka_topic_t*>> topics;
+  rd_kafka_topic_t* topic_handle(std::string_view name) {
+    for (const auto& [n, t] : topics)
+      if (n == name) return t;
+    rd_kafka_topic_t* t = rd_kafka_topic_new(rk, std::string(name).c_str(), nullptr);
+    if (t) topics.emplace_back(std::string(name), t);
+    return t;
+  }
+
   // Returns false when librdkafka's queue is full.
   bool try_produce(std::string_view topic, std::string_view key, std::string_view value,
                    std::span<const header> headers, delivery_target* target) {
@@ -69,9 +81,14 @@ struct producer::impl : std::enable_shared_from_this<producer::impl> {
         rd_kafka_header_add(hdrs, h.name.data(), static_cast<ssize_t>(h.name.size()), h.value.data(),
                             static_cast<ssize_t>(h.value.size()));
     }
-    std::string topic_name(topic);
+    rd_kafka_topic_t* rkt = topic_handle(topic);
+    if (!rkt) {
+      if (hdrs) rd_kafka_headers_destroy(hdrs);
+      target->on_delivery(false, rd_kafka_err2str(rd_kafka_last_error()));
+      return true;
+    }
     rd_kafka_resp_err_t err = rd_kafka_producev(
-        rk, RD_KAFKA_V_TOPIC(topic_name.c_str()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
         RD_KAFKA_V_KEY(const_cast<char*>(key.data()), key.size()),
         RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()), RD_KAFKA_V_HEADERS(hdrs),
         RD_KAFKA_V_OPAQUE(target), RD_KAFKA_V_END);

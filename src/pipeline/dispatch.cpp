@@ -125,7 +125,7 @@ boost::asio::awaitable<void> worker::impl::send_batch(std::vector<item*> items) 
       failed.push_back({it, model::status::failed, ledger::settle_op::failed, "permanent",
                         "the request could not be built: " + build_error, "", "", ""});
     co_await settle_in_ledger(failed);
-    for (const auto& d : failed) settle(d);
+    for (auto& d : failed) settle(std::move(d));
     co_return;
   }
   const std::string call_id = acct.has_receipt_query ? acct.gw->receipt_call_id(events) : std::string();
@@ -208,10 +208,10 @@ boost::asio::awaitable<void> worker::impl::send_batch(std::vector<item*> items) 
   }
   if (decisions.empty()) co_return;
   co_await settle_in_ledger(decisions);
-  for (const auto& d : decisions) {
+  for (auto& d : decisions) {
     switch (d.next) {
       case next_step::outcome:
-        settle(d);
+        settle(std::move(d));
         break;
       case next_step::receipt_check:
         park(d.it, flow::retry_reason::receipt_check, flow::retry_stage::receipt_check,

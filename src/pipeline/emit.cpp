@@ -16,14 +16,14 @@ void worker::impl::settle(item* it, model::status st, std::string reason) {
   emit(it);
 }
 
-void worker::impl::settle(const decision& d) {
+void worker::impl::settle(decision&& d) {
   item* it = d.it;
   it->out.st = d.st;
-  it->out.reason = d.reason;
-  it->out.outcome_class = d.outcome_class;
-  it->out.gateway_code = d.code;
-  it->out.gateway_message_id = d.message_id;
-  it->out.policy = d.policy;
+  it->out.reason = std::move(d.reason);
+  it->out.outcome_class = std::move(d.outcome_class);
+  it->out.gateway_code = std::move(d.code);
+  it->out.gateway_message_id = std::move(d.message_id);
+  it->out.policy = std::move(d.policy);
   emit(it);
 }
 

@@ -54,7 +54,7 @@ boost::asio::awaitable<void> worker::impl::decide_unknown(item* it, std::string 
   }
   std::vector<decision> one{std::move(*d)};
   co_await settle_in_ledger(one);
-  settle(one.front());
+  settle(std::move(one.front()));
 }
 
 void worker::impl::check_receipt(item* it) {
@@ -117,7 +117,7 @@ boost::asio::awaitable<void> worker::impl::run_receipt_check(item* it) {
     std::vector<decision> one{{it, model::status::sent, ledger::settle_op::sent, "ambiguous",
                                "the gateway has it: " + seen, res.code, id, ""}};
     co_await settle_in_ledger(one);
-    settle(one.front());
+    settle(std::move(one.front()));
     co_return;
   }
   switch (res.verdict) {

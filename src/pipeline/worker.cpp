@@ -45,6 +45,7 @@ worker::impl::impl(boost::asio::io_context& io_, const config::herald_config& cf
       stop_timer(io_),
       report_timer(io_) {
   if (!opts.now_ms) opts.now_ms = [] { return time::unix_ms(); };
+  in_flight_by_key.reserve(cfg.kafka.max_in_flight);  // no rehashing under load
   for (const auto& [name, acct] : cfg.accounts) {
     auto rt = std::make_unique<account_runtime>();
     rt->cfg = &acct;

@@ -4,6 +4,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <cstring>
 #include <deque>
 #include <memory>
 #include <optional>
@@ -140,7 +141,17 @@ struct worker::impl : std::enable_shared_from_this<worker::impl> {
   std::unordered_map<std::string, std::unique_ptr<account_runtime>> accounts;
 
   std::vector<std::shared_ptr<partition_state>> partitions;  // assigned now
-  std::unordered_map<std::string, item*> in_flight_by_key;   // ledger key → the item sending it
+  // Ledger record ids are 4 hex digits and 12 bytes of SHA-256: 8 of those bytes are already a
+  // well-mixed hash, so the map need not hash all 16 again (it is consulted for every event).
+  struct record_id_hash {
+    std::size_t operator()(const std::string& id) const noexcept {
+      if (id.size() < 12) return std::hash<std::string>{}(id);
+      std::size_t h;
+      std::memcpy(&h, id.data() + 4, sizeof h);
+      return h;
+    }
+  };
+  std::unordered_map<std::string, item*, record_id_hash> in_flight_by_key;  // ledger key → the item sending it
   std::vector<item*> guard_queue;
   bool is_guard_posted = false;
   batch::batcher<item> batches;
@@ -211,7 +222,7 @@ struct worker::impl : std::enable_shared_from_this<worker::impl> {
 
   // emit.cpp
   void settle(item* it, model::status st, std::string reason);
-  void settle(const decision& d);
+  void settle(decision&& d);  // takes the decision's texts
   void emit(item* it);
   void on_outcome_durable(item* it);
   void finish_stop();

@@ -4,6 +4,7 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include <memory>
 #include <stdexcept>
 
 namespace herald::crypto {
@@ -53,9 +54,19 @@ std::string hmac_sha256_hex(std::string_view key, std::string_view data, hex_cas
 std::string hmac_sha1_raw(std::string_view key, std::string_view data) { return hmac(EVP_sha1(), key, data); }
 
 std::array<std::uint8_t, 32> sha256(std::string_view data) {
+  // Two digests per event on the hot path: EVP_Digest with EVP_sha256() looks the algorithm up
+  // and allocates a context on every call (OpenSSL 3), which cost more than hashing the few
+  // dozen bytes. The algorithm is fetched once, the context kept per thread.
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  struct ctx_deleter {
+    void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+  };
+  thread_local const std::unique_ptr<EVP_MD_CTX, ctx_deleter> ctx(EVP_MD_CTX_new());
   std::array<std::uint8_t, 32> out{};
   unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr) != 1 || len != 32)
+  if (md == nullptr || !ctx || EVP_DigestInit_ex2(ctx.get(), md, nullptr) != 1 ||
+      EVP_DigestUpdate(ctx.get(), data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(ctx.get(), out.data(), &len) != 1 || len != 32)
     throw std::runtime_error("sha256 failed");
   return out;
 }
