@@ -18,21 +18,26 @@ int hex_value(char c) {
 std::optional<std::string> url_decode(std::string_view encoded) {
   std::string out;
   out.reserve(encoded.size());
+  // request_data is most of a call's bytes: runs without '+' or '%' are copied whole.
+  std::size_t run = 0;
   for (std::size_t i = 0; i < encoded.size(); ++i) {
     const char c = encoded[i];
+    if (c != '+' && c != '%') continue;
+    out.append(encoded.data() + run, i - run);
+    run = i + 1;
     if (c == '+') {
       out.push_back(' ');
-    } else if (c == '%') {
+    } else {
       if (i + 2 >= encoded.size()) return std::nullopt;  // needs two hex digits
       const int hi = hex_value(encoded[i + 1]);
       const int lo = hex_value(encoded[i + 2]);
       if (hi < 0 || lo < 0) return std::nullopt;
       out.push_back(static_cast<char>(hi * 16 + lo));
       i += 2;
-    } else {
-      out.push_back(c);
+      run = i + 1;
     }
   }
+  out.append(encoded.data() + run, encoded.size() - run);
   return out;
 }
 
