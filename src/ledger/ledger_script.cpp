@@ -23,44 +23,52 @@ std::string unknown_record_detail(std::int64_t sent_at_seconds, std::string_view
 }
 
 const std::string& reserve_script() {
+  // Cost per item is what limits the ledger (bench/README.md): a new record, the common case,
+  // costs the look-back HGETs, one HSETNX (it both looks in today's bucket and writes there) and
+  // an EXPIRE ... NX, plus the quota's INCR. New records always go into today's bucket, so the
+  // caller sends no day per item; the guard sets item_keys::day to the same day for the settle.
   static const std::string text = R"lua(
--- Herald ledger: reserve a batch (ARCHITECTURE.md, The ledger). Records are fields of day buckets.
+-- Herald ledger: reserve a batch (docs/ledger.md, How a reserve works). Records are fields of
+-- day buckets.
 local base, now, lookback = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local today = math.floor(tonumber(now) / 86400)
-local bucket_ttl, quota_ttl = ARGV[4], tonumber(ARGV[5])
+local bucket_ttl, quota_ttl = ARGV[4], ARGV[5]
 local out = {}
--- The day prefixes once per call, not once per item and day.
-local days = {}
-for d = today, today - lookback, -1 do days[#days + 1] = base .. d .. ':' end
+-- The key prefixes and the new record's value once per call, not once per item.
+local past = {}
+for d = 1, lookback do past[d] = base .. (today - d) .. ':' end
+local todays = base .. today .. ':'
+-- The reservation's time: a receipt check after a crash asks the gateway by the send's day.
+local reserved = 'R' .. now
 for i = 1, #KEYS do
-  local rid, day, limit = ARGV[3 + 3 * i], ARGV[4 + 3 * i], tonumber(ARGV[5 + 3 * i])
+  local rid, limit = ARGV[4 + 2 * i], tonumber(ARGV[5 + 2 * i])
   local bucket, field = string.sub(rid, 1, 4), string.sub(rid, 5)
+  local key = todays .. bucket
   local found = false
-  for d = 1, #days do
-    found = redis.call('HGET', days[d] .. bucket, field)
+  for d = 1, lookback do
+    found = redis.call('HGET', past[d] .. bucket, field)
     if found then break end
   end
   if found then
-    out[i] = found
+    -- Rare (a redelivery after midnight): a settle of a later attempt may have written to today's
+    -- bucket too, and the newest record wins, as when today was looked in first.
+    out[i] = redis.call('HGET', key, field) or found
+  elseif redis.call('HSETNX', key, field, reserved) == 0 then
+    out[i] = redis.call('HGET', key, field)
   else
-    local qk = KEYS[i]
-    local over = false
+    -- NX: the bucket's first record sets its TTL, later ones never extend it.
+    redis.call('EXPIRE', key, bucket_ttl, 'NX')
+    out[i] = 'ok'
     if limit > 0 then
+      local qk = KEYS[i]
       local used = redis.call('INCR', qk)
       if used == 1 then redis.call('EXPIRE', qk, quota_ttl) end
       if used > limit then
+        -- Over quota: undo both, so nothing is reserved and the counter stays at the limit.
         redis.call('DECR', qk)
-        over = true
+        redis.call('HDEL', key, field)
+        out[i] = 'q'
       end
-    end
-    if over then
-      out[i] = 'q'
-    else
-      local key = base .. day .. ':' .. bucket
-      -- The reservation's time: a receipt check after a crash asks the gateway by the send's day.
-      redis.call('HSET', key, field, 'R' .. now)
-      if redis.call('HLEN', key) == 1 then redis.call('EXPIRE', key, bucket_ttl) end
-      out[i] = 'ok'
     end
   end
 end

@@ -18,10 +18,17 @@ store::~store() = default;
 boost::asio::awaitable<result<std::vector<reserve_answer>>> store::reserve(std::span<const reserve_item> items,
                                                                            std::int64_t now_seconds,
                                                                            std::int64_t quota_ttl_seconds) {
+  // The script puts new records in today's bucket; a settle finds them by item_keys::day, so a
+  // caller that forgot to set it would lose its settles to another day's bucket.
+  const std::int32_t today = static_cast<std::int32_t>(now_seconds / 86400);
+  for (const auto& it : items)
+    if (it.keys->day != today)
+      co_return make_error("ledger reserve: an item's day " + std::to_string(it.keys->day) +
+                           " is not the reserve's day " + std::to_string(today));
   std::vector<std::string> keys;
   std::vector<std::string> args;
   keys.reserve(items.size());
-  args.reserve(items.size() * 3 + 5);
+  args.reserve(items.size() * 2 + 5);
   args.push_back(base_);
   args.push_back(std::to_string(now_seconds));
   args.push_back(lookback_days_);
@@ -30,7 +37,6 @@ boost::asio::awaitable<result<std::vector<reserve_answer>>> store::reserve(std::
   for (const auto& it : items) {
     keys.push_back(it.keys->quota);
     args.push_back(it.keys->ledger);
-    args.push_back(std::to_string(it.keys->day));
     args.push_back(std::to_string(it.daily_limit));
   }
   auto r = co_await client_.eval(*reserve_, keys, args);

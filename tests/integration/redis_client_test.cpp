@@ -29,6 +29,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "common/run_coroutine.hpp"
 #include "herald/redis/client.hpp"
 #include "herald/util/crypto.hpp"
 
@@ -78,19 +79,8 @@ std::string unique_key(std::string_view name) {
   return "herald-test:redis-client:" + std::string(name) + ":" + herald::crypto::random_hex(8);
 }
 
-// Runs `body` on its own io_context and fails the test if it takes longer than `limit`.
 void run(const std::function<asio::awaitable<void>(asio::any_io_executor)>& body, std::chrono::seconds limit = 60s) {
-  asio::io_context io;
-  bool is_finished = false;
-  std::exception_ptr failure;
-  asio::co_spawn(io, body(io.get_executor()), [&](std::exception_ptr e) {
-    is_finished = true;
-    failure = e;
-    io.stop();
-  });
-  io.run_for(limit);
-  if (failure) std::rethrow_exception(failure);
-  REQUIRE_MESSAGE(is_finished, "the test did not finish within " << limit.count() << " s");
+  herald::testing::run_coroutine(body, limit);
 }
 
 asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {

@@ -17,7 +17,9 @@ inline constexpr unsigned ledger_buckets_per_day = 8192;  // ~120 records a buck
 struct item_keys {
   std::string ledger;  // the record's id: 4 hex digits of bucket + 12 bytes of hash (binary)
   std::string quota;   // the recipient's counter for this account, category and quota day
-  std::int32_t day = 0;  // the UTC day (days since 1970) whose bucket a new record goes in
+  // The UTC day (days since 1970) whose bucket the settle writes to: the reserve's day, which the
+  // guard sets from the time it passes to the reserve (a new record goes into that day's bucket).
+  std::int32_t day = 0;
 };
 
 // now_seconds decides the quota day, a calendar day at offset_minutes east of UTC.

@@ -41,7 +41,8 @@ std::string unknown_record_detail(std::int64_t sent_at_seconds, std::string_view
 // KEYS: quota_1, quota_2, ... (the day buckets' names are built in the script from ARGV: they
 // depend on the day, and Redis Cluster support will need hash tags here; see docs).
 // ARGV: ledger key base ("<prefix>l:"), now (Unix seconds), days to look back, bucket TTL,
-//       quota TTL, then per item: record id, day, limit (0 = no quota).
+//       quota TTL, then per item: record id, limit (0 = no quota). A new record goes into the
+//       bucket of now's UTC day (docs/ledger.md, How a reserve works).
 const std::string& reserve_script();
 
 // KEYS: quota_1, ...; ARGV: ledger key base, bucket TTL, then per item: record id, day, op,

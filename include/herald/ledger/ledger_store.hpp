@@ -36,6 +36,8 @@ class store {
   // Records are found for at least retention_hours (whole UTC days, rounded up).
   store(redis::client& client, std::string_view key_prefix, std::uint32_t retention_hours);
   ~store();
+  // Every item's keys->day must be now_seconds' UTC day (new records go into that day's bucket,
+  // where the settle looks); an item with another day is an error, nothing is reserved.
   boost::asio::awaitable<result<std::vector<reserve_answer>>> reserve(std::span<const reserve_item> items,
                                                                       std::int64_t now_seconds,
                                                                       std::int64_t quota_ttl_seconds);

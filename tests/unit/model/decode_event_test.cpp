@@ -138,6 +138,9 @@ TEST_CASE("input that is not a JSON object is invalid") {
   CHECK(error_of(taobao_event_with("\"x\": \"\xff\"")).starts_with("not valid UTF-8: "));
   std::string deep = taobao_event_with(std::string("\"t\": ") + std::string(100, '[') + std::string(100, ']'));
   CHECK(error_of(deep) == "event nests deeper than 64 levels");
+  // The parser recurses: the handler's refusal at 64 levels is what bounds its stack.
+  std::string abyss = "{\"t\": " + std::string(1'000'000, '[');
+  CHECK(error_of(abyss) == "event nests deeper than 64 levels");
 }
 
 TEST_CASE("a JSON syntax error wins over a field error earlier in the text") {

@@ -19,6 +19,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include "common/run_coroutine.hpp"
 #include "herald/redis/client.hpp"
 #include "herald/redis/reply_reader.hpp"
 
@@ -39,17 +40,7 @@ using herald::redis::reply_reader;
 using clock_type = std::chrono::steady_clock;
 
 void run(const std::function<asio::awaitable<void>(asio::any_io_executor)>& body) {
-  asio::io_context io;
-  bool is_finished = false;
-  std::exception_ptr failure;
-  asio::co_spawn(io, body(io.get_executor()), [&](std::exception_ptr e) {
-    is_finished = true;
-    failure = e;
-    io.stop();
-  });
-  io.run_for(20s);
-  if (failure) std::rethrow_exception(failure);
-  REQUIRE_MESSAGE(is_finished, "the test did not finish in time");
+  herald::testing::run_coroutine(body, 20s);
 }
 
 asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
