@@ -83,6 +83,23 @@ for name, s in report["scenarios"].items():
                  f"{lat['p50']}/{lat['p99']}/{lat['max']} |")
 lines += [
     "",
+    "CPU µs per event by process (the whole machine's work; 2 cores = 2,000,000 µs a second):",
+    "",
+    "| scenario | Herald | Redis | Kafka broker | simulator | total | 2 cores at 100 % carry |",
+    "|---|---|---|---|---|---|---|",
+]
+for name, s in report["scenarios"].items():
+    pr = s["process"]
+    o = pr.get("other_processes_cpu_us_per_event")
+    if not o:
+        continue
+    total = pr["cpu_us_per_event"] + sum(o.values())
+    pr["machine_cpu_us_per_event"] = total
+    lines.append(f"| {titles[name]} | {pr['cpu_us_per_event']:.1f} | {o['redis']:.1f} | {o['kafka_broker']:.1f} | "
+                 f"{o['simulator']:.1f} | {total:.1f} | {2e6 / total:,.0f} events/s |")
+json.dump(report, open(os.path.join(out, "report.json"), "w"), indent=2)
+lines += [
+    "",
     "Outcomes (fast): " + ", ".join(f"{k} {v:,}" for k, v in fast["stat"]["by_status"].items()),
     "",
     "## The machine's own limits, same run",

@@ -170,7 +170,11 @@ consumer::consumer(boost::asio::any_io_executor ex, const config::kafka_config& 
        // librdkafka 2.0 backs a partition's fetches off for this long whenever its prefetch queue
        // is full, as after an error (default 500 ms): with the in-flight bound holding the queue
        // full, that idled the consumer for half-seconds (bench/README.md). Fetch again soon.
-       {"fetch.error.backoff.ms", "20"}},
+       {"fetch.error.backoff.ms", "20"},
+       // A partition's first fetch after an assignment (start-up, rebalance) is not answered
+       // early when data arrives: its events waited the whole fetch.wait.max.ms (default 500 ms),
+       // the p99 of a fixed-rate run (bench/README.md). An idle consumer asks 10 times a second.
+       {"fetch.wait.max.ms", "100"}},
       cfg.consumer_properties);
   rd_kafka_conf_set_opaque(conf, impl_.get());
   rd_kafka_conf_set_rebalance_cb(conf, &impl::rebalance_cb);

@@ -130,7 +130,7 @@ producer::producer(boost::asio::any_io_executor ex, const config::kafka_config& 
                                              {"client.id", cfg.client_id},
                                              {"enable.idempotence", "true"},
                                              {"linger.ms", "5"},
-                                             {"compression.type", "lz4"},
+                                             {"compression.type", "none"},
                                              {"queue.buffering.max.messages", "500000"}},
                                             cfg.producer_properties);
   rd_kafka_conf_set_opaque(conf, impl_.get());
