@@ -1,5 +1,7 @@
 #include "herald/ledger/ledger_keys.hpp"
 
+#include <algorithm>
+
 #include "herald/util/crypto.hpp"
 #include "herald/util/json_text.hpp"
 #include "herald/util/time.hpp"
@@ -23,7 +25,16 @@ std::string short_hash(std::string_view domain, std::string_view a, std::string_
 
 }  // namespace
 
-item_keys make_keys(std::string_view prefix, const model::event& e, std::int64_t now_seconds, int offset_minutes) {
+ledger_layout layout_for(std::uint32_t retention_hours) {
+  ledger_layout l;
+  l.period_days = std::max<std::uint32_t>(1, (retention_hours + 23) / 24);
+  // As many records a bucket as a day bucket held at the same daily volume (listpack-sized).
+  l.buckets = std::min<std::uint32_t>(ledger_max_buckets, ledger_buckets_per_day * l.period_days);
+  return l;
+}
+
+item_keys make_keys(std::string_view prefix, const model::event& e, std::int64_t now_seconds, int offset_minutes,
+                    const ledger_layout& layout) {
   item_keys k;
   {
     std::string input;
@@ -32,12 +43,12 @@ item_keys make_keys(std::string_view prefix, const model::event& e, std::int64_t
     input.append(e.event_id);
     const auto digest = crypto::sha256(input);
     // Bucket from the first 13 bits, the field from the next 12 bytes: 109 bits of identity.
-    const unsigned bucket = ((digest[0] << 8) | digest[1]) % ledger_buckets_per_day;
+    const unsigned bucket = ((digest[0] << 8) | digest[1]) % layout.buckets;
     static constexpr char hex[] = "0123456789abcdef";
     k.ledger = {hex[(bucket >> 12) & 15], hex[(bucket >> 8) & 15], hex[(bucket >> 4) & 15], hex[bucket & 15]};
     k.ledger.append(reinterpret_cast<const char*>(digest.data()) + 2, 12);
   }
-  k.day = static_cast<std::int32_t>(now_seconds / 86400);
+  k.period = layout.period_of(now_seconds);
   k.quota.reserve(prefix.size() + e.account.size() + 40);
   k.quota.append(prefix).append("q:").append(e.account);
   k.quota.append(e.category == config::category::marketing ? ":m:" : ":t:");

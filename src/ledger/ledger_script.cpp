@@ -24,34 +24,30 @@ std::string unknown_record_detail(std::int64_t sent_at_seconds, std::string_view
 
 const std::string& reserve_script() {
   // Cost per item is what limits the ledger (bench/README.md): a new record, the common case,
-  // costs the look-back HGETs, one HSETNX (it both looks in today's bucket and writes there) and
-  // an EXPIRE ... NX, plus the quota's INCR. New records always go into today's bucket, so the
-  // caller sends no day per item; the guard sets item_keys::day to the same day for the settle.
+  // costs one HGET in the previous period's bucket, one HSETNX (it both looks in the current
+  // bucket and writes there) and an EXPIRE ... NX, plus the quota's INCR. New records always go
+  // into the current period's bucket, so the caller sends no period per item; the guard sets
+  // item_keys::period to the same period for the settle.
   static const std::string text = R"lua(
 -- Herald ledger: reserve a batch (docs/ledger.md, How a reserve works). Records are fields of
--- day buckets.
-local base, now, lookback = ARGV[1], ARGV[2], tonumber(ARGV[3])
-local today = math.floor(tonumber(now) / 86400)
+-- period buckets; a record is looked for in the current period and the one before.
+local base, now, period_seconds = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local current = math.floor(tonumber(now) / period_seconds)
 local bucket_ttl, quota_ttl = ARGV[4], ARGV[5]
 local out = {}
 -- The key prefixes and the new record's value once per call, not once per item.
-local past = {}
-for d = 1, lookback do past[d] = base .. (today - d) .. ':' end
-local todays = base .. today .. ':'
+local previous = base .. (current - 1) .. ':'
+local currents = base .. current .. ':'
 -- The reservation's time: a receipt check after a crash asks the gateway by the send's day.
 local reserved = 'R' .. now
 for i = 1, #KEYS do
   local rid, limit = ARGV[4 + 2 * i], tonumber(ARGV[5 + 2 * i])
   local bucket, field = string.sub(rid, 1, 4), string.sub(rid, 5)
-  local key = todays .. bucket
-  local found = false
-  for d = 1, lookback do
-    found = redis.call('HGET', past[d] .. bucket, field)
-    if found then break end
-  end
+  local key = currents .. bucket
+  local found = redis.call('HGET', previous .. bucket, field)
   if found then
-    -- Rare (a redelivery after midnight): a settle of a later attempt may have written to today's
-    -- bucket too, and the newest record wins, as when today was looked in first.
+    -- Rare (a redelivery after a period's end): a settle of a later attempt may have written to
+    -- the current bucket too, and the newest record wins.
     out[i] = redis.call('HGET', key, field) or found
   elseif redis.call('HSETNX', key, field, reserved) == 0 then
     out[i] = redis.call('HGET', key, field)
@@ -82,9 +78,9 @@ const std::string& settle_script() {
 -- Herald ledger: record what a gateway call did to each item.
 local base, bucket_ttl = ARGV[1], ARGV[2]
 for i = 1, #KEYS do
-  local rid, day, op = ARGV[5 * i - 2], ARGV[5 * i - 1], ARGV[5 * i]
+  local rid, period, op = ARGV[5 * i - 2], ARGV[5 * i - 1], ARGV[5 * i]
   local limit, id = tonumber(ARGV[5 * i + 1]), ARGV[5 * i + 2]
-  local key, field = base .. day .. ':' .. string.sub(rid, 1, 4), string.sub(rid, 5)
+  local key, field = base .. period .. ':' .. string.sub(rid, 1, 4), string.sub(rid, 5)
   if op == 'F' then
     -- A definite failure: nothing reached the recipient, so release the record and refund.
     redis.call('HDEL', key, field)

@@ -7,9 +7,11 @@ namespace herald::ledger {
 store::store(redis::client& client, std::string_view key_prefix, std::uint32_t retention_hours)
     : client_(client),
       base_(std::string(key_prefix) + "l:"),
-      lookback_days_(std::to_string((retention_hours + 23) / 24)),
-      // A bucket outlives the last day that looks into it, plus an hour of slack.
-      bucket_ttl_(std::to_string(((retention_hours + 23) / 24 + 1) * 86400ULL + 3600)),
+      layout_(layout_for(retention_hours)),
+      period_seconds_(std::to_string(layout_.period_seconds())),
+      // A bucket is looked into during its period and the next: it lives two periods from its
+      // first record, plus an hour of slack.
+      bucket_ttl_(std::to_string(2 * layout_.period_seconds() + 3600)),
       reserve_(std::make_unique<redis::script>(reserve_script())),
       settle_(std::make_unique<redis::script>(settle_script())) {}
 
@@ -18,20 +20,20 @@ store::~store() = default;
 boost::asio::awaitable<result<std::vector<reserve_answer>>> store::reserve(std::span<const reserve_item> items,
                                                                            std::int64_t now_seconds,
                                                                            std::int64_t quota_ttl_seconds) {
-  // The script puts new records in today's bucket; a settle finds them by item_keys::day, so a
-  // caller that forgot to set it would lose its settles to another day's bucket.
-  const std::int32_t today = static_cast<std::int32_t>(now_seconds / 86400);
+  // The script puts new records in the current period's bucket; a settle finds them by
+  // item_keys::period, so a caller that forgot to set it would lose its settles to another bucket.
+  const std::int32_t current = layout_.period_of(now_seconds);
   for (const auto& it : items)
-    if (it.keys->day != today)
-      co_return make_error("ledger reserve: an item's day " + std::to_string(it.keys->day) +
-                           " is not the reserve's day " + std::to_string(today));
+    if (it.keys->period != current)
+      co_return make_error("ledger reserve: an item's period " + std::to_string(it.keys->period) +
+                           " is not the reserve's period " + std::to_string(current));
   std::vector<std::string> keys;
   std::vector<std::string> args;
   keys.reserve(items.size());
   args.reserve(items.size() * 2 + 5);
   args.push_back(base_);
   args.push_back(std::to_string(now_seconds));
-  args.push_back(lookback_days_);
+  args.push_back(period_seconds_);
   args.push_back(bucket_ttl_);
   args.push_back(std::to_string(quota_ttl_seconds));
   for (const auto& it : items) {
@@ -60,7 +62,7 @@ boost::asio::awaitable<status> store::settle(std::span<const settle_item> items)
   for (const auto& it : items) {
     keys.push_back(it.keys->quota);
     args.push_back(it.keys->ledger);
-    args.push_back(std::to_string(it.keys->day));
+    args.push_back(std::to_string(it.keys->period));
     args.emplace_back(op_code(it.op));
     args.push_back(std::to_string(it.daily_limit));
     args.emplace_back(it.message_id);

@@ -11,6 +11,7 @@
 
 #include "event_decoding.hpp"
 #include "herald/model/event.hpp"
+#include "herald/util/utf8.hpp"
 
 namespace herald::model {
 namespace {
@@ -20,9 +21,11 @@ using detail::json_kind;
 using detail::quoted;
 
 // Recursive parsing (a few % faster than kParseIterativeFlag): its depth is bounded by the
-// handler, which stops the parser past max_depth.
-constexpr unsigned parse_flags =
-    rapidjson::kParseValidateEncodingFlag | rapidjson::kParseNumbersAsStringsFlag;
+// handler, which stops the parser past max_depth. The text is checked for UTF-8 as a whole first
+// (utf8::is_valid, fast on ASCII runs); only a text that fails it is parsed with RapidJSON's own
+// per-character check, whose error names the offset.
+constexpr unsigned parse_flags = rapidjson::kParseNumbersAsStringsFlag;
+constexpr unsigned parse_flags_validating = parse_flags | rapidjson::kParseValidateEncodingFlag;
 constexpr std::size_t max_depth = 64;  // bounds the parser's stack; events are a few levels deep
 constexpr std::size_t max_recipient_chars = 512;
 constexpr std::string_view recipient_keys = R"("oaid", "post_tel", "phone" or "by_order")";
@@ -347,7 +350,8 @@ result<event> decode_event(std::string_view bytes, const config::herald_config& 
   event e;
   event_handler handler(e, scratch);
   rapidjson::MemoryStream stream(bytes.data(), bytes.size());
-  rapidjson::ParseResult parsed = scratch.reader.Parse<parse_flags>(stream, handler);
+  rapidjson::ParseResult parsed = utf8::is_valid(bytes) ? scratch.reader.Parse<parse_flags>(stream, handler)
+                                                        : scratch.reader.Parse<parse_flags_validating>(stream, handler);
   if (handler.is_too_deep()) return make_error("event nests deeper than " + std::to_string(max_depth) + " levels");
   if (parsed.IsError()) return make_error(parse_error_message(parsed.Code(), parsed.Offset()));
   // The parser takes a NUL byte for the end of the text: anything after one is not JSON.

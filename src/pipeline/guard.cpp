@@ -37,8 +37,8 @@ boost::asio::awaitable<void> worker::impl::run_guard(std::vector<item*> batch) {
   std::chrono::milliseconds backoff{cfg.redis.reconnect_backoff_min_ms};
   for (;;) {
     const std::int64_t now_s = now_ms() / 1000;
-    // New records go into the bucket of the reserve's day; the settle must find them there.
-    for (item* it : batch) it->keys.day = static_cast<std::int32_t>(now_s / 86400);
+    // New records go into the bucket of the reserve's period; the settle must find them there.
+    for (item* it : batch) it->keys.period = ledger->layout().period_of(now_s);
     auto answers = co_await ledger->reserve(request, now_s, ledger::quota_ttl_seconds(now_s, cfg.ledger.quota_utc_offset_minutes));
     if (answers) {
       for (std::size_t i = 0; i < batch.size(); ++i) {

@@ -110,7 +110,8 @@ void worker::impl::admit(item* it, flow::retry_stage stage) {
   const auto& limits = acct_cfg.daily_limit ? *acct_cfg.daily_limit : cfg.quota.daily_limit;
   it->daily_limit = it->ev.category == config::category::marketing ? limits.marketing : limits.transactional;
   const std::int64_t now = now_ms();
-  it->keys = ledger::make_keys(cfg.redis.key_prefix, it->ev, now / 1000, cfg.ledger.quota_utc_offset_minutes);
+  it->keys = ledger::make_keys(cfg.redis.key_prefix, it->ev, now / 1000, cfg.ledger.quota_utc_offset_minutes,
+                               ledger->layout());
 
   if (stage == flow::retry_stage::send && it->ev.category == config::category::marketing) {
     // Outside the window a marketing event waits on the delay topic: nothing is reserved yet.

@@ -1,13 +1,22 @@
 #include "herald/util/json_text.hpp"
 
+#include <array>
 #include <charconv>
 
 namespace herald::json {
 
 namespace {
 
-// Characters JSON text must escape: the quote, the backslash and the control characters.
-constexpr bool needs_escape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
+// Characters JSON text must escape: the quote, the backslash and the control characters. A table:
+// one load per byte instead of three comparisons (every outcome and gateway call is written here).
+constexpr auto escape_table = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 0x20; ++c) t[static_cast<std::size_t>(c)] = true;
+  t['"'] = true;
+  t['\\'] = true;
+  return t;
+}();
+constexpr bool needs_escape(unsigned char c) { return escape_table[c]; }
 
 }  // namespace
 

@@ -66,8 +66,8 @@ asio::awaitable<void> require_connected(client& c) {
                                     "HERALD_REDIS_HOST / HERALD_REDIS_PORT)");
 }
 
-constexpr std::uint32_t retention_hours = 48;  // looks back 2 days
-constexpr std::int64_t bucket_ttl = 3 * 86400 + 3600;
+constexpr std::uint32_t retention_hours = 48;  // periods of 2 days
+constexpr std::int64_t bucket_ttl = 2 * 2 * 86400 + 3600;  // two periods and an hour
 constexpr std::int64_t quota_ttl = 600;
 
 // One test's ledger: a key prefix of its own on the shared server, deleted at the end.
@@ -79,19 +79,19 @@ struct world {
   ledger::store store{redis, prefix, retention_hours};
   std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
                          std::chrono::system_clock::now().time_since_epoch()).count();
-  std::int32_t today = static_cast<std::int32_t>(now / 86400);
+  std::int32_t current = static_cast<std::int32_t>(now / (2 * 86400));
 
-  // An event's keys as the guard passes them: day = the reserve's day.
+  // An event's keys as the guard passes them: period = the reserve's period.
   ledger::item_keys keys(std::string_view event_id, std::string_view recipient = "13800000000") const {
     herald::model::event e;
     e.event_id = event_id;
     e.account = "shop";
     e.to = {herald::model::recipient_kind::phone, std::string(recipient)};
-    return ledger::make_keys(prefix, e, now, 480);
+    return ledger::make_keys(prefix, e, now, 480, store.layout());
   }
 
-  std::string bucket(const ledger::item_keys& k, std::int32_t day) const {
-    return prefix + "l:" + std::to_string(day) + ":" + k.ledger.substr(0, 4);
+  std::string bucket(const ledger::item_keys& k, std::int32_t period) const {
+    return prefix + "l:" + std::to_string(period) + ":" + k.ledger.substr(0, 4);
   }
   static std::string field(const ledger::item_keys& k) { return k.ledger.substr(4); }
 
@@ -147,13 +147,13 @@ void with_world(const std::function<asio::awaitable<void>(world&)>& body) {
 // Requests are named variables, never braced temporaries inside a co_await expression: GCC 12
 // cannot compile those ("array used as initializer").
 
-TEST_CASE("ledger: a new record is reserved in today's bucket with a TTL, and counted once") {
+TEST_CASE("ledger: a new record is reserved in the current period's bucket with a TTL, and counted once") {
   with_world([](world& w) -> asio::awaitable<void> {
     const auto k = w.keys("evt-new");
     std::vector<ledger::reserve_item> batch{{&k, 5}};
     const auto first = co_await w.reserve(batch);
     CHECK(first[0].v == ledger::verdict::reserved);
-    std::vector<command> look{command{"HGET", w.bucket(k, w.today), w.field(k)}, command{"TTL", w.bucket(k, w.today)},
+    std::vector<command> look{command{"HGET", w.bucket(k, w.current), w.field(k)}, command{"TTL", w.bucket(k, w.current)},
                               command{"GET", k.quota}, command{"TTL", k.quota}};
     auto stored = co_await w.exec(look);
     CHECK(stored[0].str == "R" + std::to_string(w.now));
@@ -177,7 +177,7 @@ TEST_CASE("ledger: a new record is reserved in today's bucket with a TTL, and co
 TEST_CASE("ledger: a later record never extends its bucket's TTL") {
   with_world([](world& w) -> asio::awaitable<void> {
     const auto a = w.keys("evt-a");
-    // Another event id whose record falls into the same bucket (1 in 8,192).
+    // Another event id whose record falls into the same bucket (1 in 16,384).
     ledger::item_keys b;
     for (int i = 0;; ++i) {
       b = w.keys("evt-b-" + std::to_string(i));
@@ -186,12 +186,12 @@ TEST_CASE("ledger: a later record never extends its bucket's TTL") {
     std::vector<ledger::reserve_item> first_batch{{&a, 0}};
     const auto first = co_await w.reserve(first_batch);
     CHECK(first[0].v == ledger::verdict::reserved);
-    std::vector<command> shorten{command{"EXPIRE", w.bucket(a, w.today), "100"}};
+    std::vector<command> shorten{command{"EXPIRE", w.bucket(a, w.current), "100"}};
     co_await w.exec(shorten);
     std::vector<ledger::reserve_item> second_batch{{&b, 0}};
     const auto second = co_await w.reserve(second_batch);
     CHECK(second[0].v == ledger::verdict::reserved);
-    std::vector<command> look{command{"TTL", w.bucket(a, w.today)}, command{"HLEN", w.bucket(a, w.today)},
+    std::vector<command> look{command{"TTL", w.bucket(a, w.current)}, command{"HLEN", w.bucket(a, w.current)},
                               command{"EXISTS", a.quota}};
     auto stored = co_await w.exec(look);
     CHECK(stored[0].integer > 0);
@@ -201,12 +201,12 @@ TEST_CASE("ledger: a later record never extends its bucket's TTL") {
   });
 }
 
-TEST_CASE("ledger: a record in a previous day's bucket answers and nothing is written today") {
+TEST_CASE("ledger: a record in the previous period's bucket answers and nothing is written in the current period") {
   with_world([](world& w) -> asio::awaitable<void> {
     const auto k = w.keys("evt-older");
     const auto far = w.keys("evt-too-old");
-    const auto old_bucket = w.bucket(k, w.today - 2);  // the last day the look-back reaches
-    const auto too_old = w.bucket(far, w.today - 3);   // beyond retention: no longer blocks
+    const auto old_bucket = w.bucket(k, w.current - 1);  // the previous period: still looked in
+    const auto too_old = w.bucket(far, w.current - 2);  // two periods back: no longer blocks
     std::vector<command> seed{command{"HSET", old_bucket, w.field(k), "U1718098082|batch-7f"},
                               command{"EXPIRE", old_bucket, "600"}, command{"HSET", too_old, w.field(far), "Sgone"},
                               command{"EXPIRE", too_old, "600"}};
@@ -218,7 +218,7 @@ TEST_CASE("ledger: a record in a previous day's bucket answers and nothing is wr
     CHECK(answers[0].sent_at_seconds == 1718098082);
     CHECK(answers[0].call_out_id == "batch-7f");
     CHECK(answers[1].v == ledger::verdict::reserved);
-    std::vector<command> look{command{"HEXISTS", w.bucket(k, w.today), w.field(k)}, command{"GET", k.quota},
+    std::vector<command> look{command{"HEXISTS", w.bucket(k, w.current), w.field(k)}, command{"GET", k.quota},
                               command{"HGET", old_bucket, w.field(k)}};
     auto stored = co_await w.exec(look);
     CHECK(stored[0].integer == 0);
@@ -227,15 +227,15 @@ TEST_CASE("ledger: a record in a previous day's bucket answers and nothing is wr
   });
 }
 
-TEST_CASE("ledger: a record in today's bucket wins over an older one from a previous day") {
+TEST_CASE("ledger: a record in the current period's bucket wins over an older one from the previous period") {
   with_world([](world& w) -> asio::awaitable<void> {
-    // A receipt check after midnight settles into the new day's bucket; the older record stays.
+    // A receipt check after a period's end settles into the new period's bucket; the older record stays.
     const auto k = w.keys("evt-both");
-    const auto yesterday = w.bucket(k, w.today - 1);
+    const auto yesterday = w.bucket(k, w.current - 1);
     std::vector<command> seed{command{"HSET", yesterday, w.field(k), "U1718098082"},
                               command{"EXPIRE", yesterday, "600"},
-                              command{"HSET", w.bucket(k, w.today), w.field(k), "Smsg-today"},
-                              command{"EXPIRE", w.bucket(k, w.today), "600"}};
+                              command{"HSET", w.bucket(k, w.current), w.field(k), "Smsg-today"},
+                              command{"EXPIRE", w.bucket(k, w.current), "600"}};
     co_await w.exec(seed);
     std::vector<ledger::reserve_item> batch{{&k, 5}};
     const auto answers = co_await w.reserve(batch);
@@ -258,8 +258,8 @@ TEST_CASE("ledger: over quota answers q, leaves no record and the counter at the
     CHECK(answers[0].v == ledger::verdict::reserved);
     CHECK(answers[1].v == ledger::verdict::reserved);
     CHECK(answers[2].v == ledger::verdict::over_quota);
-    std::vector<command> look{command{"HEXISTS", w.bucket(c, w.today), w.field(c)}, command{"GET", c.quota},
-                              command{"HEXISTS", w.bucket(a, w.today), w.field(a)}};
+    std::vector<command> look{command{"HEXISTS", w.bucket(c, w.current), w.field(c)}, command{"GET", c.quota},
+                              command{"HEXISTS", w.bucket(a, w.current), w.field(a)}};
     auto stored = co_await w.exec(look);
     CHECK(stored[0].integer == 0);
     CHECK(stored[1].str == "2");
@@ -287,8 +287,8 @@ TEST_CASE("ledger: a settled record answers the next reserve; a failure releases
     std::vector<ledger::settle_item> results{{&sent, 5, ledger::settle_op::sent, "msg-1"},
                                              {&failed, 5, ledger::settle_op::failed, ""}};
     co_await w.settle(results);
-    std::vector<command> look{command{"HGET", w.bucket(sent, w.today), w.field(sent)},
-                              command{"HEXISTS", w.bucket(failed, w.today), w.field(failed)},
+    std::vector<command> look{command{"HGET", w.bucket(sent, w.current), w.field(sent)},
+                              command{"HEXISTS", w.bucket(failed, w.current), w.field(failed)},
                               command{"GET", sent.quota}};
     auto stored = co_await w.exec(look);
     CHECK(stored[0].str == "Smsg-1");
@@ -302,15 +302,15 @@ TEST_CASE("ledger: a settled record answers the next reserve; a failure releases
   });
 }
 
-TEST_CASE("ledger: a reserve with an item of another day is refused before Redis sees it") {
+TEST_CASE("ledger: a reserve with an item of another period is refused before Redis sees it") {
   with_world([](world& w) -> asio::awaitable<void> {
     auto k = w.keys("evt-day");
-    k.day = w.today - 1;  // a settle would look in yesterday's bucket, the record would be today's
+    k.period = w.current - 1;  // a settle would look in the previous period's bucket, the record would be in the current one
     const std::vector<ledger::reserve_item> batch{{&k, 5}};
     auto r = co_await w.store.reserve(batch, w.now, quota_ttl);
     REQUIRE_FALSE(r.has_value());
-    CHECK(r.message().find("not the reserve's day") != std::string::npos);
-    std::vector<command> look{command{"EXISTS", w.bucket(k, w.today)}, command{"EXISTS", k.quota}};
+    CHECK(r.message().find("not the reserve's period") != std::string::npos);
+    std::vector<command> look{command{"EXISTS", w.bucket(k, w.current)}, command{"EXISTS", k.quota}};
     auto stored = co_await w.exec(look);
     CHECK(stored[0].integer == 0);
     CHECK(stored[1].integer == 0);

@@ -9,21 +9,37 @@
 
 namespace herald::ledger {
 
-// Ledger records live as fields of day buckets: hashes named <prefix>l:<UTC day>:<bucket>, one
+// Ledger records live as fields of period buckets: hashes named <prefix>l:<period>:<bucket>, one
 // field per notification. Thousands of small hashes (listpack-encoded) cost a fraction of one key
-// with its own TTL per record, and a whole day expires at once (bench/README.md, Redis memory).
-inline constexpr unsigned ledger_buckets_per_day = 8192;  // ~120 records a bucket at 1M a day
+// with its own TTL per record, and a whole period expires at once (bench/README.md, Redis memory).
+// A period is the retention rounded up to whole UTC days; a record is looked for in the current
+// period and the one before, so it blocks a resend for at least the retention with two lookups
+// whatever the retention (day buckets needed one lookup per day of it).
+inline constexpr unsigned ledger_buckets_per_day = 8192;  // per day of a period: ~120 records a bucket at 1M a day
+inline constexpr unsigned ledger_max_buckets = 65536;     // 4 hex digits
+
+struct ledger_layout {
+  std::uint32_t period_days = 1;
+  std::uint32_t buckets = ledger_buckets_per_day;
+  std::int64_t period_seconds() const { return static_cast<std::int64_t>(period_days) * 86400; }
+  // Periods since 1970 (UTC).
+  std::int32_t period_of(std::int64_t unix_seconds) const {
+    return static_cast<std::int32_t>(unix_seconds / period_seconds());
+  }
+};
+ledger_layout layout_for(std::uint32_t retention_hours);
 
 struct item_keys {
   std::string ledger;  // the record's id: 4 hex digits of bucket + 12 bytes of hash (binary)
   std::string quota;   // the recipient's counter for this account, category and quota day
-  // The UTC day (days since 1970) whose bucket the settle writes to: the reserve's day, which the
-  // guard sets from the time it passes to the reserve (a new record goes into that day's bucket).
-  std::int32_t day = 0;
+  // The period whose bucket the settle writes to: the reserve's period, which the guard sets from
+  // the time it passes to the reserve (a new record goes into that period's bucket).
+  std::int32_t period = 0;
 };
 
 // now_seconds decides the quota day, a calendar day at offset_minutes east of UTC.
-item_keys make_keys(std::string_view prefix, const model::event& e, std::int64_t now_seconds, int offset_minutes);
+item_keys make_keys(std::string_view prefix, const model::event& e, std::int64_t now_seconds, int offset_minutes,
+                    const ledger_layout& layout);
 
 // Seconds a quota counter must live: to the end of its quota day, plus an hour of slack.
 std::int64_t quota_ttl_seconds(std::int64_t now_seconds, int offset_minutes);

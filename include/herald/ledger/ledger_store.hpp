@@ -33,11 +33,12 @@ struct settle_item {
 
 class store {
  public:
-  // Records are found for at least retention_hours (whole UTC days, rounded up).
+  // Records are found for at least retention_hours (ledger_layout: whole UTC days, rounded up).
   store(redis::client& client, std::string_view key_prefix, std::uint32_t retention_hours);
   ~store();
-  // Every item's keys->day must be now_seconds' UTC day (new records go into that day's bucket,
-  // where the settle looks); an item with another day is an error, nothing is reserved.
+  const ledger_layout& layout() const { return layout_; }
+  // Every item's keys->period must be now_seconds' period (new records go into that period's
+  // bucket, where the settle looks); an item with another period is an error, nothing is reserved.
   boost::asio::awaitable<result<std::vector<reserve_answer>>> reserve(std::span<const reserve_item> items,
                                                                       std::int64_t now_seconds,
                                                                       std::int64_t quota_ttl_seconds);
@@ -46,7 +47,8 @@ class store {
  private:
   redis::client& client_;
   std::string base_;         // "<prefix>l:"
-  std::string lookback_days_;
+  ledger_layout layout_;
+  std::string period_seconds_;
   std::string bucket_ttl_;
   std::unique_ptr<redis::script> reserve_;
   std::unique_ptr<redis::script> settle_;

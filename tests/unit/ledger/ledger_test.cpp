@@ -19,23 +19,37 @@ model::event sample() {
 
 TEST_CASE("ledger keys hold no recipient or event id in clear") {
   auto e = sample();
-  auto k = ledger::make_keys("herald:", e, 1'700'000'000, 480);
-  // A record id: 4 hex digits of day bucket, then 12 bytes of hash.
+  auto k = ledger::make_keys("herald:", e, 1'700'000'000, 480, ledger::layout_for(72));
+  // A record id: 4 hex digits of period bucket, then 12 bytes of hash.
   REQUIRE(k.ledger.size() == 16);
   CHECK(k.ledger.substr(0, 4).find_first_not_of("0123456789abcdef") == std::string::npos);
-  CHECK(std::stoul(k.ledger.substr(0, 4), nullptr, 16) < ledger::ledger_buckets_per_day);
+  CHECK(std::stoul(k.ledger.substr(0, 4), nullptr, 16) < 3 * ledger::ledger_buckets_per_day);
   CHECK(k.ledger.find("evt-1") == std::string::npos);
-  CHECK(k.day == 1'700'000'000 / 86400);
+  CHECK(k.period == 1'700'000'000 / (3 * 86400));
   CHECK(k.quota.rfind("herald:q:shop-a:t:", 0) == 0);
   CHECK(k.quota.find("AAHk3jmWABCD") == std::string::npos);
+}
+
+TEST_CASE("a ledger period is the retention in whole days, with buckets for each day of it") {
+  CHECK(ledger::layout_for(1).period_days == 1);
+  CHECK(ledger::layout_for(1).buckets == ledger::ledger_buckets_per_day);
+  CHECK(ledger::layout_for(24).period_days == 1);
+  CHECK(ledger::layout_for(25).period_days == 2);
+  CHECK(ledger::layout_for(72).period_days == 3);
+  CHECK(ledger::layout_for(72).buckets == 3 * ledger::ledger_buckets_per_day);
+  CHECK(ledger::layout_for(72).period_of(3 * 86400 - 1) == 0);
+  CHECK(ledger::layout_for(72).period_of(3 * 86400) == 1);
+  // Bucket numbers are 4 hex digits: a long retention gets larger buckets, not more.
+  CHECK(ledger::layout_for(8760).period_days == 365);
+  CHECK(ledger::layout_for(8760).buckets == ledger::ledger_max_buckets);
 }
 
 TEST_CASE("the quota day follows the configured UTC offset") {
   auto e = sample();
   // 2023-11-14T16:30:00Z is already 2023-11-15 at +08:00 but still 2023-11-14 at UTC.
   const std::int64_t t = 1'699'979'400;
-  CHECK(ledger::make_keys("h:", e, t, 480).quota.find(":20231115:") != std::string::npos);
-  CHECK(ledger::make_keys("h:", e, t, 0).quota.find(":20231114:") != std::string::npos);
+  CHECK(ledger::make_keys("h:", e, t, 480, ledger::layout_for(72)).quota.find(":20231115:") != std::string::npos);
+  CHECK(ledger::make_keys("h:", e, t, 0, ledger::layout_for(72)).quota.find(":20231114:") != std::string::npos);
   CHECK(ledger::quota_ttl_seconds(t, 480) == 23 * 3600 + 1800 + 3600);  // 00:30 local: 23.5 h left
 }
 
@@ -43,13 +57,13 @@ TEST_CASE("different events, recipients and categories get different keys") {
   auto a = sample();
   auto b = sample();
   b.event_id = "evt-2";
-  CHECK(ledger::make_keys("h:", a, 0, 480).ledger != ledger::make_keys("h:", b, 0, 480).ledger);
-  CHECK(ledger::make_keys("h:", a, 0, 480).quota == ledger::make_keys("h:", b, 0, 480).quota);
+  CHECK(ledger::make_keys("h:", a, 0, 480, ledger::layout_for(72)).ledger != ledger::make_keys("h:", b, 0, 480, ledger::layout_for(72)).ledger);
+  CHECK(ledger::make_keys("h:", a, 0, 480, ledger::layout_for(72)).quota == ledger::make_keys("h:", b, 0, 480, ledger::layout_for(72)).quota);
   b.to.value = "other";
-  CHECK(ledger::make_keys("h:", a, 0, 480).quota != ledger::make_keys("h:", b, 0, 480).quota);
+  CHECK(ledger::make_keys("h:", a, 0, 480, ledger::layout_for(72)).quota != ledger::make_keys("h:", b, 0, 480, ledger::layout_for(72)).quota);
   b = sample();
   b.category = config::category::marketing;
-  CHECK(ledger::make_keys("h:", a, 0, 480).quota != ledger::make_keys("h:", b, 0, 480).quota);
+  CHECK(ledger::make_keys("h:", a, 0, 480, ledger::layout_for(72)).quota != ledger::make_keys("h:", b, 0, 480, ledger::layout_for(72)).quota);
 }
 
 TEST_CASE("reserve answers decode into verdicts") {
@@ -95,5 +109,5 @@ TEST_CASE("recipients addressed by order have a quota per order, not one per acc
   a.to = {model::recipient_kind::by_order, ""};
   auto b = a;
   b.order_id = "another-order";
-  CHECK(ledger::make_keys("h:", a, 0, 480).quota != ledger::make_keys("h:", b, 0, 480).quota);
+  CHECK(ledger::make_keys("h:", a, 0, 480, ledger::layout_for(72)).quota != ledger::make_keys("h:", b, 0, 480, ledger::layout_for(72)).quota);
 }
