@@ -164,9 +164,11 @@ consumer::consumer(boost::asio::any_io_executor ex, const config::kafka_config& 
        {"auto.offset.reset", "earliest"},
        {"session.timeout.ms", std::to_string(cfg.session_timeout_ms)},
        {"enable.partition.eof", "false"},
-       // Per partition: with many partitions a large prefetch is what peak memory is made of
-       // (4 MB: ~30 MB more peak RSS and more throughput at 1M events; bench/README.md).
-       {"queued.max.messages.kbytes", "2048"},
+       // The high-level consumer's whole prefetch queue, not per partition. Too little and the
+       // queue runs dry between fetches (the pipeline empties and refills); each MB more costs
+       // ~25 MB of peak RSS in fetch buffers. 2048 gave 43.6k events/s at 121 MB, 3072 58.1k at
+       // 148 MB, 4096 52.8k at 173 MB (bench/README.md).
+       {"queued.max.messages.kbytes", "3072"},
        // librdkafka 2.0 backs a partition's fetches off for this long whenever its prefetch queue
        // is full, as after an error (default 500 ms): with the in-flight bound holding the queue
        // full, that idled the consumer for half-seconds (bench/README.md). Fetch again soon.
