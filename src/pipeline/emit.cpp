@@ -30,9 +30,10 @@ void worker::impl::settle(decision&& d) {
 void worker::impl::emit(item* it) {
   move_to(it, stage::emitting);
   auto& o = it->out;
-  o.event_id = it->ev.event_id;
-  o.order_id = it->ev.order_id;
-  o.account = it->ev.account;
+  // The event is done with: its identity moves into the outcome (log lines use out.event_id).
+  o.event_id = std::move(it->ev.event_id);
+  o.order_id = std::move(it->ev.order_id);
+  o.account = std::move(it->ev.account);
   o.attempts = it->attempts;
   o.settled_at_ms = now_ms();
   ++stats.outcomes[static_cast<int>(o.st)];
@@ -68,7 +69,7 @@ void item::on_delivery(bool delivered, std::string_view error) {
       core->producer->produce(parked_topic, key, outcome_json, {}, this);
       return;
     }
-    log::warn("outcome record not delivered, producing again", {{"error", error}, {"event_id", ev.event_id}});
+    log::warn("outcome record not delivered, producing again", {{"error", error}, {"event_id", out.event_id}});
     core->producer->produce(core->cfg.kafka.results_topic, out.event_id, outcome_json, {}, this);
     return;
   }
