@@ -42,7 +42,8 @@ item_keys make_keys(std::string_view prefix, const model::event& e, std::int64_t
     input.append("event\x1f").append(e.account).push_back('\x1f');
     input.append(e.event_id);
     const auto digest = crypto::sha256(input);
-    // Bucket from the first 13 bits, the field from the next 12 bytes: 109 bits of identity.
+    // Bucket from the first 16 bits (modulo the layout's bucket count), the field from the next
+    // 12 bytes: at least 109 bits of identity.
     const unsigned bucket = ((digest[0] << 8) | digest[1]) % layout.buckets;
     static constexpr char hex[] = "0123456789abcdef";
     k.ledger = {hex[(bucket >> 12) & 15], hex[(bucket >> 8) & 15], hex[(bucket >> 4) & 15], hex[bucket & 15]};

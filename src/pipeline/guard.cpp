@@ -38,7 +38,8 @@ boost::asio::awaitable<void> worker::impl::run_guard(std::vector<item*> batch) {
   for (;;) {
     const std::int64_t now_s = now_ms() / 1000;
     // New records go into the bucket of the reserve's period; the settle must find them there.
-    for (item* it : batch) it->keys.period = ledger->layout().period_of(now_s);
+    const std::int32_t period = ledger->layout().period_of(now_s);
+    for (item* it : batch) it->keys.period = period;
     auto answers = co_await ledger->reserve(request, now_s, ledger::quota_ttl_seconds(now_s, cfg.ledger.quota_utc_offset_minutes));
     if (answers) {
       for (std::size_t i = 0; i < batch.size(); ++i) {

@@ -57,10 +57,9 @@ std::string render_metrics(const counters& c, const gauges& g) {
   metric(out, "herald_intake_gated", "gauge", "1 while the in-flight bound stops taking events from Kafka.",
          g.is_intake_gated ? 1 : 0);
   out += "# HELP herald_events_in_stage Events in flight by pipeline stage.\n# TYPE herald_events_in_stage gauge\n";
-  static constexpr const char* stages[] = {"decoding", "reserving", "batching", "calling", "recording", "emitting"};
-  for (int s = 0; s < 6; ++s) {
+  for (int s = 0; s < stage_count; ++s) {
     out += "herald_events_in_stage{stage=\"";
-    out += stages[s];
+    out += stage_names[s];
     out += "\"} ";
     out += std::to_string(g.by_stage[s]);
     out += '\n';

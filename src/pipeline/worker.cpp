@@ -138,7 +138,7 @@ http::admin_answer worker::impl::answer_admin(std::string_view path) const {
     for (const auto& p : partitions) g.partitions_paused += p->is_paused ? 1 : 0;
     g.is_redis_up = is_redis_up;
     g.is_intake_gated = is_gated;
-    for (int s = 0; s < 6; ++s) g.by_stage[s] = in_stage[s];
+    for (int s = 0; s < stage_count; ++s) g.by_stage[s] = in_stage[s];
     return {200, "text/plain; version=0.0.4; charset=utf-8", render_metrics(stats, g)};
   }
   if (path == "/healthz") return {200, "text/plain", is_stopping ? "stopping\n" : "ok\n"};

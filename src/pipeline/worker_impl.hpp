@@ -24,6 +24,7 @@
 #include "herald/ledger/ledger_store.hpp"
 #include "herald/model/outcome.hpp"
 #include "herald/pipeline/watermark.hpp"
+#include "herald/pipeline/metrics.hpp"
 #include "herald/pipeline/worker.hpp"
 #include "herald/redis/client.hpp"
 
@@ -63,6 +64,7 @@ struct account_runtime {
 // Where an in-flight event is (a gauge per stage in /metrics, to see what holds the in-flight
 // bound: the ledger, the batcher, the gateway's limits, the gateway, or Kafka's acknowledgement).
 enum class stage { decoding, reserving, batching, calling, recording, emitting, count };
+static_assert(static_cast<int>(stage::count) == stage_count, "metrics.hpp names every stage");
 
 // Delivery of an invalid event's DLQ copy (the outcome record is the item's own delivery).
 struct dlq_delivery final : kafka::delivery_target {

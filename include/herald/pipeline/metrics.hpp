@@ -8,14 +8,17 @@
 
 namespace herald::pipeline {
 
+// The pipeline's stages, in the order of worker_impl.hpp's `stage` (a gauge each in /metrics).
+inline constexpr const char* stage_names[] = {"decoding", "reserving", "batching", "calling", "recording", "emitting"};
+inline constexpr int stage_count = 6;
+
 struct gauges {
   std::uint64_t events_in_flight = 0;
   std::uint64_t partitions_assigned = 0;
   std::uint64_t partitions_paused = 0;
   bool is_redis_up = false;
   bool is_intake_gated = false;
-  // Events in flight by stage: decoding, reserving, batching, calling, recording, emitting.
-  std::uint64_t by_stage[6] = {};
+  std::uint64_t by_stage[stage_count] = {};  // events in flight by stage (stage_names)
 };
 
 std::string render_metrics(const counters& c, const gauges& g);
