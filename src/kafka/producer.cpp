@@ -73,7 +73,7 @@ struct producer::impl : std::enable_shared_from_this<producer::impl> {
 
   // Returns false when librdkafka's queue is full.
   bool try_produce(std::string_view topic, std::string_view key, std::string_view value,
-                   std::span<const header> headers, delivery_target* target) {
+                   std::span<const header> headers, delivery_target* target, bool is_borrowed = false) {
     rd_kafka_headers_t* hdrs = nullptr;
     if (!headers.empty()) {
       hdrs = rd_kafka_headers_new(headers.size());
@@ -88,7 +88,7 @@ struct producer::impl : std::enable_shared_from_this<producer::impl> {
       return true;
     }
     rd_kafka_resp_err_t err = rd_kafka_producev(
-        rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_MSGFLAGS(is_borrowed ? 0 : RD_KAFKA_MSG_F_COPY),
         RD_KAFKA_V_KEY(const_cast<char*>(key.data()), key.size()),
         RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()), RD_KAFKA_V_HEADERS(hdrs),
         RD_KAFKA_V_OPAQUE(target), RD_KAFKA_V_END);
@@ -158,6 +158,14 @@ void producer::produce(std::string_view topic, std::string_view key, std::string
   for (const auto& h : headers) p.headers.emplace_back(h.name, h.value);
   impl_->backlog.push_back(std::move(p));
   if (impl_->backlog.size() == 1) impl_->retry_backlog();
+}
+
+void producer::produce_borrowed(std::string_view topic, std::string_view key, std::string_view value,
+                                std::span<const header> headers, delivery_target* target) {
+  // Saves librdkafka's copy of every outcome record (an allocation and ~400 bytes copied per
+  // event). A message that waits in the backlog is copied there, as before.
+  if (impl_->backlog.empty() && impl_->try_produce(topic, key, value, headers, target, true)) return;
+  produce(topic, key, value, headers, target);
 }
 
 void producer::on_reports_drained(std::function<void()> cb) { impl_->drained_cb = std::move(cb); }

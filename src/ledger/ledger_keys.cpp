@@ -9,18 +9,29 @@
 namespace herald::ledger {
 namespace {
 
-// 16 bytes of SHA-256 as base64 (22 characters once the padding is dropped): short keys keep
-// Redis memory per record low, and 128 bits keep collisions out of reach.
-std::string short_hash(std::string_view domain, std::string_view a, std::string_view b = {}) {
-  std::string input;
-  input.reserve(domain.size() + a.size() + b.size() + 2);
-  input.append(domain).push_back('\x1f');
-  input.append(a).push_back('\x1f');
-  input.append(b);
-  auto digest = crypto::sha256(input);
-  auto text = crypto::base64_encode(std::string_view(reinterpret_cast<const char*>(digest.data()), 16));
-  while (!text.empty() && text.back() == '=') text.pop_back();
-  return text;
+// Hash inputs are built here, not in a new string per key (two per event).
+thread_local std::string hash_input;
+
+// 16 bytes of SHA-256 as base64 (22 characters, the padding dropped), appended to out: short keys
+// keep Redis memory per record low, and 128 bits keep collisions out of reach.
+void append_short_hash(std::string& out, std::string_view domain, std::string_view a, std::string_view b) {
+  hash_input.clear();
+  hash_input.append(domain).push_back('\x1f');
+  hash_input.append(a).push_back('\x1f');
+  hash_input.append(b);
+  const auto digest = crypto::sha256(hash_input);
+  static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  unsigned bits = 0;
+  int held = 0;
+  for (int i = 0; i < 16; ++i) {
+    bits = (bits << 8) | digest[static_cast<std::size_t>(i)];
+    held += 8;
+    while (held >= 6) {
+      held -= 6;
+      out.push_back(alphabet[(bits >> held) & 63]);
+    }
+  }
+  if (held > 0) out.push_back(alphabet[(bits << (6 - held)) & 63]);
 }
 
 }  // namespace
@@ -36,20 +47,27 @@ ledger_layout layout_for(std::uint32_t retention_hours) {
 item_keys make_keys(std::string_view prefix, const model::event& e, std::int64_t now_seconds, int offset_minutes,
                     const ledger_layout& layout) {
   item_keys k;
+  make_keys_into(k, prefix, e, now_seconds, offset_minutes, layout);
+  return k;
+}
+
+void make_keys_into(item_keys& k, std::string_view prefix, const model::event& e, std::int64_t now_seconds,
+                    int offset_minutes, const ledger_layout& layout) {
   {
-    std::string input;
-    input.reserve(e.account.size() + e.event_id.size() + 8);
-    input.append("event\x1f").append(e.account).push_back('\x1f');
-    input.append(e.event_id);
-    const auto digest = crypto::sha256(input);
+    hash_input.clear();
+    hash_input.append("event\x1f").append(e.account).push_back('\x1f');
+    hash_input.append(e.event_id);
+    const auto digest = crypto::sha256(hash_input);
     // Bucket from the first 16 bits (modulo the layout's bucket count), the field from the next
     // 12 bytes: at least 109 bits of identity.
     const unsigned bucket = ((digest[0] << 8) | digest[1]) % layout.buckets;
     static constexpr char hex[] = "0123456789abcdef";
-    k.ledger = {hex[(bucket >> 12) & 15], hex[(bucket >> 8) & 15], hex[(bucket >> 4) & 15], hex[bucket & 15]};
+    k.ledger.clear();
+    k.ledger.append({hex[(bucket >> 12) & 15], hex[(bucket >> 8) & 15], hex[(bucket >> 4) & 15], hex[bucket & 15]});
     k.ledger.append(reinterpret_cast<const char*>(digest.data()) + 2, 12);
   }
   k.period = layout.period_of(now_seconds);
+  k.quota.clear();
   k.quota.reserve(prefix.size() + e.account.size() + 40);
   k.quota.append(prefix).append("q:").append(e.account);
   k.quota.append(e.category == config::category::marketing ? ":m:" : ":t:");
@@ -58,8 +76,7 @@ item_keys make_keys(std::string_view prefix, const model::event& e, std::int64_t
   // A by_order recipient is the buyer of that order: the order id stands for the person.
   const std::string_view who = e.to.kind == model::recipient_kind::by_order ? std::string_view(e.order_id)
                                                                              : std::string_view(e.to.value);
-  k.quota.append(short_hash("recipient", model::to_string(e.to.kind), who));
-  return k;
+  append_short_hash(k.quota, "recipient", model::to_string(e.to.kind), who);
 }
 
 std::int64_t quota_ttl_seconds(std::int64_t now_seconds, int offset_minutes) {

@@ -73,26 +73,19 @@ return out
   return text;
 }
 
-const std::string& settle_script() {
+const std::string& release_script() {
+  // Only definite failures come here (rare): a send or an unknown fate is a plain HSET that
+  // ledger::store pipelines without a script (a script's per-item cost is ~2.5 times the
+  // command's, bench/README.md).
   static const std::string text = R"lua(
--- Herald ledger: record what a gateway call did to each item.
-local base, bucket_ttl = ARGV[1], ARGV[2]
+-- Herald ledger: release the records of notifications that definitely were not sent, and refund
+-- their quota (docs/ledger.md, How a settle works).
+local base = ARGV[1]
 for i = 1, #KEYS do
-  local rid, period, op = ARGV[5 * i - 2], ARGV[5 * i - 1], ARGV[5 * i]
-  local limit, id = tonumber(ARGV[5 * i + 1]), ARGV[5 * i + 2]
-  local key, field = base .. period .. ':' .. string.sub(rid, 1, 4), string.sub(rid, 5)
-  if op == 'F' then
-    -- A definite failure: nothing reached the recipient, so release the record and refund.
-    redis.call('HDEL', key, field)
-    local qk = KEYS[i]
-    if limit > 0 and tonumber(redis.call('GET', qk) or '0') > 0 then redis.call('DECR', qk) end
-  else
-    -- S + the gateway's message id, or U + "<send time>|<call OutId>" for the receipt check.
-    -- The reservation made the bucket and its TTL; HSET adds a field only if the record is gone.
-    if redis.call('HSET', key, field, (op == 'S' and 'S' or 'U') .. id) == 1 then
-      redis.call('EXPIRE', key, bucket_ttl, 'NX')
-    end
-  end
+  local rid, period, limit = ARGV[3 * i - 1], ARGV[3 * i], tonumber(ARGV[3 * i + 1])
+  redis.call('HDEL', base .. period .. ':' .. string.sub(rid, 1, 4), string.sub(rid, 5))
+  local qk = KEYS[i]
+  if limit > 0 and tonumber(redis.call('GET', qk) or '0') > 0 then redis.call('DECR', qk) end
 end
 return #KEYS
 )lua";
@@ -128,15 +121,6 @@ result<std::vector<reserve_answer>> decode_reserve(std::span<const std::string> 
     }
   }
   return out;
-}
-
-std::string_view op_code(settle_op op) {
-  switch (op) {
-    case settle_op::sent: return "S";
-    case settle_op::unknown: return "U";
-    case settle_op::failed: return "F";
-  }
-  return "U";
 }
 
 }  // namespace herald::ledger

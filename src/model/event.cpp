@@ -4,7 +4,7 @@
 // The value checks, template variables, the card object and free-form JSON are in
 // event_decoding.hpp's parts; this file holds the top-level handler and the cross-field rules.
 #include <rapidjson/error/en.h>
-#include <rapidjson/memorystream.h>
+#include <rapidjson/stream.h>
 #include <rapidjson/reader.h>
 
 #include <utility>
@@ -347,11 +347,40 @@ std::string parse_error_message(rapidjson::ParseErrorCode code, std::size_t offs
 
 }  // namespace
 
+void clear(event& e) {
+  e.event_id.clear();
+  e.is_event_id_derived = false;
+  e.account.clear();
+  e.order_id.clear();
+  e.to.kind = recipient{}.kind;
+  e.to.value.clear();
+  e.sign_name.clear();
+  e.template_code.clear();
+  e.params_json.assign(event{}.params_json);
+  e.category = event{}.category;
+  e.extend.clear();
+  e.extend_code.clear();
+  e.extend_name.clear();
+  e.card.reset();  // rare (aliyun_card accounts only): not worth keeping
+}
+
 result<event> decode_event(std::string_view bytes, const config::herald_config& cfg) {
-  thread_local scratch_space scratch;
+  thread_local std::string text;  // NUL-terminated for the parser (decode_event_into)
+  text.assign(bytes);
   event e;
+  auto st = decode_event_into(text, cfg, e);
+  if (!st) return st.err();
+  return e;
+}
+
+status decode_event_into(const std::string& bytes, const config::herald_config& cfg, event& e) {
+  thread_local scratch_space scratch;
+  clear(e);
   event_handler handler(e, scratch);
-  rapidjson::MemoryStream stream(bytes.data(), bytes.size());
+  // A NUL-terminated string stream, not a MemoryStream: RapidJSON copies strings 16 bytes at a time
+  // (RAPIDJSON_SSE2 / RAPIDJSON_NEON, CMakeLists.txt) only from this stream; byte by byte, string
+  // copying was the largest part of decoding an event.
+  rapidjson::StringStream stream(bytes.c_str());
   rapidjson::ParseResult parsed = utf8::is_valid(bytes) ? scratch.reader.Parse<parse_flags>(stream, handler)
                                                         : scratch.reader.Parse<parse_flags_validating>(stream, handler);
   if (handler.is_too_deep()) return make_error("event nests deeper than " + std::to_string(max_depth) + " levels");
@@ -380,7 +409,7 @@ result<event> decode_event(std::string_view bytes, const config::herald_config& 
     e.event_id = derive_event_id(e);
     e.is_event_id_derived = true;
   }
-  return e;
+  return ok;
 }
 
 }  // namespace herald::model

@@ -18,45 +18,33 @@ std::string_view to_string(status s) {
 }
 
 std::string to_json(const outcome& o) {
+  // One record per event: the keys are written as literal text (they never need escaping), the
+  // values escaped.
   std::string out;
   out.reserve(256 + o.reason.size());
-  out.push_back('{');
-  json::append_key(out, "event_id", true);
-  json::append_string(out, o.event_id);
-  json::append_key(out, "order_id");
-  json::append_string(out, o.order_id);
-  json::append_key(out, "account");
-  json::append_string(out, o.account);
-  json::append_key(out, "status");
-  json::append_string(out, to_string(o.st));
-  json::append_key(out, "reason");
-  json::append_string(out, o.reason);
-  if (!o.outcome_class.empty()) {
-    json::append_key(out, "class");
-    json::append_string(out, o.outcome_class);
-  }
-  json::append_key(out, "gateway_code");
-  json::append_string(out, o.gateway_code);
-  json::append_key(out, "gateway_message_id");
-  json::append_string(out, o.gateway_message_id);
-  if (!o.policy.empty()) {
-    json::append_key(out, "policy");
-    json::append_string(out, o.policy);
-  }
-  json::append_key(out, "attempts");
+  auto field = [&out](std::string_view key_text, std::string_view value) {
+    out.append(key_text);
+    json::append_string(out, value);
+  };
+  field("{\"event_id\":", o.event_id);
+  field(",\"order_id\":", o.order_id);
+  field(",\"account\":", o.account);
+  field(",\"status\":", to_string(o.st));
+  field(",\"reason\":", o.reason);
+  if (!o.outcome_class.empty()) field(",\"class\":", o.outcome_class);
+  field(",\"gateway_code\":", o.gateway_code);
+  field(",\"gateway_message_id\":", o.gateway_message_id);
+  if (!o.policy.empty()) field(",\"policy\":", o.policy);
+  out.append(",\"attempts\":");
   json::append_int(out, o.attempts);
-  json::append_key(out, "source");
-  out.push_back('{');
-  json::append_key(out, "topic", true);
-  json::append_string(out, o.source.topic);
-  json::append_key(out, "partition");
+  field(",\"source\":{\"topic\":", o.source.topic);
+  out.append(",\"partition\":");
   json::append_int(out, o.source.partition);
-  json::append_key(out, "offset");
+  out.append(",\"offset\":");
   json::append_int(out, o.source.offset);
-  out.push_back('}');
-  json::append_key(out, "settled_at");
-  json::append_string(out, time::format_iso8601_ms(o.settled_at_ms));
-  out.push_back('}');
+  out.append("},\"settled_at\":\"");  // digits and punctuation follow: nothing to escape
+  time::append_iso8601_ms(out, o.settled_at_ms);
+  out.append("\"}");
   return out;
 }
 

@@ -170,11 +170,12 @@ boost::asio::awaitable<void> worker::impl::send_batch(std::vector<item*> items) 
                   is_throttled ? retry_after : 0);
     for (std::size_t i = 0; i < items.size(); ++i) {
       item* it = items[i];
-      const auto& r = results[i];
+      auto& r = results[i];
       switch (r.cls) {
         case gateway::outcome_class::sent:
+          // The answer's texts are this item's alone: moved, not copied.
           decisions.push_back({it, model::status::sent, ledger::settle_op::sent, "", "accepted by the gateway",
-                               r.code, r.message_id, it->out.policy});
+                               std::move(r.code), std::move(r.message_id), it->out.policy});
           break;
         case gateway::outcome_class::permanent:
         case gateway::outcome_class::recipient_limited:

@@ -31,16 +31,17 @@ void worker::impl::emit(item* it) {
   move_to(it, stage::emitting);
   auto& o = it->out;
   // The event is done with: its identity moves into the outcome (log lines use out.event_id).
-  o.event_id = std::move(it->ev.event_id);
-  o.order_id = std::move(it->ev.order_id);
-  o.account = std::move(it->ev.account);
+  // Swapped, not moved: both buffers stay with the item for its next event (item::recycle).
+  o.event_id.swap(it->ev.event_id);
+  o.order_id.swap(it->ev.order_id);
+  o.account.swap(it->ev.account);
   o.attempts = it->attempts;
   o.settled_at_ms = now_ms();
   ++stats.outcomes[static_cast<int>(o.st)];
   it->outcome_json = model::to_json(o);
 
   // The first copy of a notification decides for the copies that waited behind it.
-  release_followers(it, std::string("ended ") + std::string(model::to_string(o.st)));
+  release_followers(it, "ended ", model::to_string(o.st));
 
   it->pending_deliveries = 1;
   if (o.st == model::status::invalid || it->to_dlq) {
@@ -57,7 +58,8 @@ void worker::impl::emit(item* it) {
                                      {"herald.source.offset", offset}};
     producer->produce(cfg.kafka.dlq_topic, it->key, it->raw, headers, &it->dlq);
   }
-  producer->produce(cfg.kafka.results_topic, o.event_id, it->outcome_json, {}, it);
+  // The item keeps the record until its delivery report: librdkafka need not copy it.
+  producer->produce_borrowed(cfg.kafka.results_topic, o.event_id, it->outcome_json, {}, it);
 }
 
 void item::on_delivery(bool delivered, std::string_view error) {
@@ -96,7 +98,7 @@ void worker::impl::on_outcome_durable(item* it) {
   if (it->part->marks.settle(it->offset)) it->part->is_dirty = true;
   --total_in_flight;
   --in_stage[static_cast<int>(it->at)];
-  delete it;
+  free_item(it);
   if (is_stopping && total_in_flight == 0) {
     boost::asio::post(io, [self = shared_from_this()] { self->finish_stop(); });
   }
@@ -120,9 +122,11 @@ void worker::impl::finish_stop() {
   log::info("herald stopped", {{"unsettled", static_cast<std::int64_t>(total_in_flight)},
                                {"undelivered_records", static_cast<std::int64_t>(left)},
                                {"consumed", static_cast<std::int64_t>(stats.consumed)},
+                               {"redis_round_trips", static_cast<std::int64_t>(redis->round_trips())},
                                {"cpu_user_us", micros(usage.ru_utime)},
                                {"cpu_system_us", micros(usage.ru_stime)},
-                               {"max_rss_kb", static_cast<std::int64_t>(usage.ru_maxrss)}});
+                               {"max_rss_kb", static_cast<std::int64_t>(usage.ru_maxrss)},
+                               {"minor_page_faults", static_cast<std::int64_t>(usage.ru_minflt)}});
   done(producer->has_fatal_error() ? 2 : 0);
 }
 

@@ -84,19 +84,73 @@ item* worker::impl::track(const std::shared_ptr<partition_state>& part, const ka
   part->marks.track(m.offset);
   ++total_in_flight;
   ++in_stage[static_cast<int>(stage::decoding)];
-  auto* it = new item();
+  item* it = new_item();
   it->core = this;
   it->part = part;
   it->offset = m.offset;
-  it->out.source = {part->tp.topic, part->tp.partition, m.offset};
+  it->out.source.topic.assign(part->tp.topic);
+  it->out.source.partition = part->tp.partition;
+  it->out.source.offset = m.offset;
   it->raw.assign(m.payload);
   it->key.assign(m.key);
   return it;
 }
 
+item* worker::impl::new_item() {
+  if (spare_items.empty()) return new item();
+  item* it = spare_items.back();
+  spare_items.pop_back();
+  return it;
+}
+
+void worker::impl::free_item(item* it) {
+  if (spare_items.size() >= cfg.kafka.max_in_flight) {
+    delete it;
+    return;
+  }
+  it->recycle();
+  spare_items.push_back(it);
+}
+
+worker::impl::~impl() {
+  for (item* it : spare_items) delete it;
+}
+
+void item::recycle() {
+  std::string kept_raw = std::move(raw);
+  std::string kept_key = std::move(key);
+  std::string kept_json = std::move(outcome_json);
+  model::event kept_event = std::move(ev);
+  ledger::item_keys kept_keys = std::move(keys);
+  model::outcome kept_out = std::move(out);
+  *this = item();
+  raw = std::move(kept_raw);
+  raw.clear();
+  key = std::move(kept_key);
+  key.clear();
+  outcome_json = std::move(kept_json);
+  outcome_json.clear();
+  model::clear(kept_event);
+  ev = std::move(kept_event);
+  keys.ledger = std::move(kept_keys.ledger);
+  keys.ledger.clear();
+  keys.quota = std::move(kept_keys.quota);
+  keys.quota.clear();
+  // The identity the event lent the outcome (emit swaps it), and the source topic.
+  out.event_id = std::move(kept_out.event_id);
+  out.event_id.clear();
+  out.order_id = std::move(kept_out.order_id);
+  out.order_id.clear();
+  out.account = std::move(kept_out.account);
+  out.account.clear();
+  out.source.topic = std::move(kept_out.source.topic);
+  out.source.topic.clear();
+}
+
 void worker::impl::admit(item* it, flow::retry_stage stage) {
-  auto decoded = model::decode_event(it->raw, cfg);
+  auto decoded = model::decode_event_into(it->raw, cfg, it->ev);
   if (!decoded) {
+    model::clear(it->ev);  // what was read before the error is not the event's identity
     identify_invalid(it->raw, *it);
     log::warn("invalid event", {{"topic", it->out.source.topic}, {"partition", it->out.source.partition},
                                 {"offset", it->out.source.offset}, {"error", decoded.message()}});
@@ -104,14 +158,13 @@ void worker::impl::admit(item* it, flow::retry_stage stage) {
     apply_flow_control();
     return;
   }
-  it->ev = std::move(decoded.value());
   it->acct = accounts.at(it->ev.account).get();
   const auto& acct_cfg = *it->acct->cfg;
   const auto& limits = acct_cfg.daily_limit ? *acct_cfg.daily_limit : cfg.quota.daily_limit;
   it->daily_limit = it->ev.category == config::category::marketing ? limits.marketing : limits.transactional;
   const std::int64_t now = now_ms();
-  it->keys = ledger::make_keys(cfg.redis.key_prefix, it->ev, now / 1000, cfg.ledger.quota_utc_offset_minutes,
-                               ledger->layout());
+  ledger::make_keys_into(it->keys, cfg.redis.key_prefix, it->ev, now / 1000, cfg.ledger.quota_utc_offset_minutes,
+                         ledger->layout());
 
   if (stage == flow::retry_stage::send && it->ev.category == config::category::marketing) {
     // Outside the window a marketing event waits on the delay topic: nothing is reserved yet.

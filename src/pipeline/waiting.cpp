@@ -84,7 +84,7 @@ void worker::impl::park(item* it, flow::retry_reason reason, flow::retry_stage s
   ++stats.parked;
   log::debug("event parked", {{"event_id", it->ev.event_id}, {"topic", topic}, {"reason", flow::to_string(reason)},
                               {"not_before_ms", not_before_ms}});
-  release_followers(it, std::string("waiting on ") + topic);
+  release_followers(it, "waiting on ", topic);
   move_to(it, stage::emitting);
   it->parked_topic = topic;
   it->outcome_json = std::move(text.value());
@@ -92,7 +92,7 @@ void worker::impl::park(item* it, flow::retry_reason reason, flow::retry_stage s
   producer->produce(topic, it->key, it->outcome_json, {}, it);
 }
 
-void worker::impl::release_followers(item* it, std::string_view ended) {
+void worker::impl::release_followers(item* it, std::string_view verb, std::string_view what) {
   if (it->leader || !it->acct) return;
   auto pos = in_flight_by_key.find(it->keys.ledger);
   if (pos != in_flight_by_key.end() && pos->second == it) in_flight_by_key.erase(pos);
@@ -101,7 +101,8 @@ void worker::impl::release_followers(item* it, std::string_view ended) {
   for (item* f : followers) {
     f->out.gateway_message_id = it->out.gateway_message_id;
     settle(f, model::status::duplicate,
-           "the same notification was in flight from offset " + std::to_string(it->offset) + " and " + std::string(ended));
+           "the same notification was in flight from offset " + std::to_string(it->offset) + " and " +
+               std::string(verb) + std::string(what));
   }
 }
 

@@ -74,6 +74,7 @@ class client::impl : public std::enable_shared_from_this<impl> {
   }
 
   bool is_connected() const noexcept { return conn_ && conn_->is_ready && !conn_->is_closed; }
+  std::uint64_t round_trips() const noexcept { return round_trips_; }
 
   std::function<void(bool)> on_change;
 
@@ -88,6 +89,7 @@ class client::impl : public std::enable_shared_from_this<impl> {
     auto r = std::make_shared<request>(self->executor_, std::move(commands));
     r->timer.expires_after(ms(self->cfg_.command_timeout_ms));
     conn->enqueue(r);
+    ++self->round_trips_;
     const auto [ec] = co_await r->timer.async_wait(use_tuple);
 
     if (r->is_done) {
@@ -107,8 +109,8 @@ class client::impl : public std::enable_shared_from_this<impl> {
   }
 
   static asio::awaitable<result<reply>> eval(std::shared_ptr<impl> self, const script& s,
-                                             std::span<const std::string> keys,
-                                             std::span<const std::string> args) {
+                                             std::span<const std::string_view> keys,
+                                             std::span<const std::string_view> args) {
     std::vector<command> commands;
     commands.push_back(s.evalsha_command(keys, args));
     auto replies = co_await exec(self, std::move(commands));
@@ -320,6 +322,7 @@ class client::impl : public std::enable_shared_from_this<impl> {
   link_state state_ = link_state::unknown;
   bool is_started_ = false;
   bool is_stopped_ = false;
+  std::uint64_t round_trips_ = 0;
 };
 
 client::client(asio::any_io_executor executor, config::redis_config cfg)
@@ -333,14 +336,15 @@ client::~client() {
 void client::start() { impl_->start(); }
 void client::stop() { impl_->stop(); }
 bool client::is_connected() const noexcept { return impl_->is_connected(); }
+std::uint64_t client::round_trips() const noexcept { return impl_->round_trips(); }
 void client::on_connection_change(std::function<void(bool)> callback) { impl_->on_change = std::move(callback); }
 
 asio::awaitable<result<std::vector<reply>>> client::exec(std::vector<command> commands) {
   return impl::exec(impl_, std::move(commands));
 }
 
-asio::awaitable<result<reply>> client::eval(const script& s, std::span<const std::string> keys,
-                                            std::span<const std::string> args) {
+asio::awaitable<result<reply>> client::eval(const script& s, std::span<const std::string_view> keys,
+                                            std::span<const std::string_view> args) {
   return impl::eval(impl_, s, keys, args);
 }
 

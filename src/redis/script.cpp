@@ -22,7 +22,7 @@ std::string sha1_hex(std::string_view text) {
 }
 
 command script_command(std::string_view name, std::string_view script_arg,
-                       std::span<const std::string> keys, std::span<const std::string> args) {
+                       std::span<const std::string_view> keys, std::span<const std::string_view> args) {
   char number[24];
   const auto end = std::to_chars(number, number + sizeof number, keys.size()).ptr;
   std::vector<std::string_view> argv;
@@ -39,11 +39,11 @@ command script_command(std::string_view name, std::string_view script_arg,
 
 script::script(std::string lua) : text_(std::move(lua)), sha1_(sha1_hex(text_)) {}
 
-command script::evalsha_command(std::span<const std::string> keys, std::span<const std::string> args) const {
+command script::evalsha_command(std::span<const std::string_view> keys, std::span<const std::string_view> args) const {
   return script_command("EVALSHA", sha1_, keys, args);
 }
 
-command script::eval_command(std::span<const std::string> keys, std::span<const std::string> args) const {
+command script::eval_command(std::span<const std::string_view> keys, std::span<const std::string_view> args) const {
   return script_command("EVAL", text_, keys, args);
 }
 

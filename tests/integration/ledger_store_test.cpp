@@ -302,6 +302,63 @@ TEST_CASE("ledger: a settled record answers the next reserve; a failure releases
   });
 }
 
+TEST_CASE("ledger: an unknown fate is recorded with its send time and OutId and answers maybe_sent") {
+  with_world([](world& w) -> asio::awaitable<void> {
+    const auto k = w.keys("evt-unknown");
+    std::vector<ledger::reserve_item> batch{{&k, 5}};
+    CHECK((co_await w.reserve(batch))[0].v == ledger::verdict::reserved);
+    const std::string detail = ledger::unknown_record_detail(1700000000, "out-7");
+    std::vector<ledger::settle_item> results{{&k, 5, ledger::settle_op::unknown, detail}};
+    co_await w.settle(results);
+    std::vector<command> look{command{"HGET", w.bucket(k, w.current), w.field(k)}};
+    CHECK((co_await w.exec(look))[0].str == "U1700000000|out-7");
+    const auto again = co_await w.reserve(batch);
+    CHECK(again[0].v == ledger::verdict::maybe_sent);
+    CHECK(again[0].state == "unknown");
+    CHECK(again[0].sent_at_seconds == 1700000000);
+    CHECK(again[0].call_out_id == "out-7");
+  });
+}
+
+TEST_CASE("ledger: a settle whose bucket is gone writes the record into a bucket with a TTL") {
+  with_world([](world& w) -> asio::awaitable<void> {
+    const auto k = w.keys("evt-lost");
+    const auto kept = w.keys("evt-kept", "13900000000");
+    std::vector<ledger::reserve_item> batch{{&k, 0}, {&kept, 0}};
+    co_await w.reserve(batch);
+    // Redis lost the record's bucket (expired, flushed, a failover) while the call was out.
+    std::vector<command> lose{command{"DEL", w.bucket(k, w.current)}};
+    co_await w.exec(lose);
+    std::vector<ledger::settle_item> results{{&k, 0, ledger::settle_op::sent, "msg-9"},
+                                             {&kept, 0, ledger::settle_op::sent, "msg-10"}};
+    co_await w.settle(results);
+    std::vector<command> look{command{"HGET", w.bucket(k, w.current), w.field(k)},
+                              command{"TTL", w.bucket(k, w.current)},
+                              command{"HGET", w.bucket(kept, w.current), w.field(kept)}};
+    const auto after = co_await w.exec(look);
+    CHECK(after[0].str == "Smsg-9");
+    CHECK(after[1].integer > bucket_ttl - 60);
+    CHECK(after[1].integer <= bucket_ttl);
+    CHECK(after[2].str == "Smsg-10");
+  });
+}
+
+TEST_CASE("ledger: a settle never extends a live bucket's TTL") {
+  with_world([](world& w) -> asio::awaitable<void> {
+    const auto k = w.keys("evt-ttl");
+    std::vector<ledger::reserve_item> batch{{&k, 0}};
+    co_await w.reserve(batch);
+    std::vector<command> shorten{command{"EXPIRE", w.bucket(k, w.current), "100"}};
+    co_await w.exec(shorten);
+    std::vector<ledger::settle_item> results{{&k, 0, ledger::settle_op::sent, "msg-11"}};
+    co_await w.settle(results);
+    std::vector<command> look{command{"TTL", w.bucket(k, w.current)}};
+    const auto ttl = (co_await w.exec(look))[0].integer;
+    CHECK(ttl > 0);
+    CHECK(ttl <= 100);
+  });
+}
+
 TEST_CASE("ledger: a reserve with an item of another period is refused before Redis sees it") {
   with_world([](world& w) -> asio::awaitable<void> {
     auto k = w.keys("evt-day");

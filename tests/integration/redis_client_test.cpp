@@ -328,8 +328,9 @@ TEST_CASE("eval falls back to EVAL when the script is not cached, and uses EVALS
 
     const script s("local n = redis.call('INCR', KEYS[1]) redis.call('EXPIRE', KEYS[1], 60) "
                    "return {KEYS[1], ARGV[1], n} -- " + herald::crypto::random_hex(8));
-    const std::vector<std::string> keys{unique_key("eval")};
-    const std::vector<std::string> args{"an argument with spaces"};
+    const std::string key = unique_key("eval");
+    const std::vector<std::string_view> keys{key};
+    const std::vector<std::string_view> args{"an argument with spaces"};
 
     std::vector<command> flush{command{"SCRIPT", "FLUSH"}, command{"SCRIPT", "EXISTS", s.sha1()}};
     auto before = co_await must_exec(c, std::move(flush));
@@ -338,7 +339,7 @@ TEST_CASE("eval falls back to EVAL when the script is not cached, and uses EVALS
 
     auto first = co_await c.eval(s, keys, args);
     REQUIRE_MESSAGE(first.has_value(), (first ? "" : first.message()));
-    CHECK(describe(first.value()) == "[\"" + keys[0] + "\", \"an argument with spaces\", (integer) 1]");
+    CHECK(describe(first.value()) == "[\"" + key + "\", \"an argument with spaces\", (integer) 1]");
 
     std::vector<command> check_cache{command{"SCRIPT", "EXISTS", s.sha1()}, command{"INFO", "commandstats"}};
     auto cached = co_await must_exec(c, std::move(check_cache));

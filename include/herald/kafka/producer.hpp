@@ -27,6 +27,10 @@ class producer {
   // librdkafka's queue is full the message waits in a local backlog, it is never dropped).
   void produce(std::string_view topic, std::string_view key, std::string_view value,
                std::span<const header> headers, delivery_target* target);
+  // The same without copying the value: its bytes must stay alive and unchanged until
+  // target->on_delivery has been called (outcome records: the item owns them until then).
+  void produce_borrowed(std::string_view topic, std::string_view key, std::string_view value,
+                        std::span<const header> headers, delivery_target* target);
   // Called after each drain of delivery reports (the pipeline stores offsets there, once).
   void on_reports_drained(std::function<void()> cb);
   std::size_t outstanding() const;

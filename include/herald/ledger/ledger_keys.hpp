@@ -40,6 +40,9 @@ struct item_keys {
 // now_seconds decides the quota day, a calendar day at offset_minutes east of UTC.
 item_keys make_keys(std::string_view prefix, const model::event& e, std::int64_t now_seconds, int offset_minutes,
                     const ledger_layout& layout);
+// The same into k, reusing its strings' buffers (the worker's reused items).
+void make_keys_into(item_keys& k, std::string_view prefix, const model::event& e, std::int64_t now_seconds,
+                    int offset_minutes, const ledger_layout& layout);
 
 // Seconds a quota counter must live: to the end of its quota day, plus an hour of slack.
 std::int64_t quota_ttl_seconds(std::int64_t now_seconds, int offset_minutes);

@@ -1,7 +1,7 @@
 #pragma once
 // The ledger's two Lua scripts and the decoding of their answers: plain code, testable without
-// Redis. One script call reserves a whole batch (ledger record + daily quota, atomically); one
-// records the results of a whole gateway call.
+// Redis. One script call reserves a whole batch (ledger record + daily quota, atomically); a
+// gateway call's results are pipelined writes, and a script releases definite failures.
 #include <cstdint>
 #include <span>
 #include <string>
@@ -45,16 +45,16 @@ std::string unknown_record_detail(std::int64_t sent_at_seconds, std::string_view
 //       bucket of now's UTC day (docs/ledger.md, How a reserve works).
 const std::string& reserve_script();
 
-// KEYS: quota_1, ...; ARGV: ledger key base, bucket TTL, then per item: record id, day, op,
-// limit, message_id. op: "S" sent, "U" unknown (message_id: unknown_record_detail), "F" definite
-// failure (release and refund).
-const std::string& settle_script();
+// Releases definite failures: KEYS: quota_1, ...; ARGV: ledger key base, then per item: record
+// id, period, limit (0 = no quota, nothing to refund).
+const std::string& release_script();
 
 enum class settle_op { sent, unknown, failed };
 
 // Decodes the reserve script's reply: one string per item ("ok", "q", or the record found).
 result<std::vector<reserve_answer>> decode_reserve(std::span<const std::string> replies, std::size_t expected);
 
-std::string_view op_code(settle_op op);
+// A settle writes "S" + the message id (sent) or "U" + unknown_record_detail (unknown) into the
+// record's bucket; settle_op::failed releases the record instead (release_script).
 
 }  // namespace herald::ledger

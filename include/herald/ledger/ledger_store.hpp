@@ -1,5 +1,5 @@
 #pragma once
-// The ledger and quota in Redis: one script call per batch (ARCHITECTURE.md, The ledger).
+// The ledger and quota in Redis: one round trip per batch (ARCHITECTURE.md, The ledger).
 #include <boost/asio/awaitable.hpp>
 #include <cstdint>
 #include <memory>
@@ -42,6 +42,8 @@ class store {
   boost::asio::awaitable<result<std::vector<reserve_answer>>> reserve(std::span<const reserve_item> items,
                                                                       std::int64_t now_seconds,
                                                                       std::int64_t quota_ttl_seconds);
+  // Records what a gateway call did to each item: sent and unknown are written (pipelined HSETs,
+  // one round trip), definite failures released and refunded (the release script).
   boost::asio::awaitable<status> settle(std::span<const settle_item> items);
 
  private:
@@ -51,7 +53,13 @@ class store {
   std::string period_seconds_;
   std::string bucket_ttl_;
   std::unique_ptr<redis::script> reserve_;
-  std::unique_ptr<redis::script> settle_;
+  std::unique_ptr<redis::script> release_;
+  // Buckets a settle recreated whose TTL is not confirmed yet (a failed round trip): retried
+  // with the next settle, so that no bucket is left to live forever.
+  std::vector<std::string> untimed_buckets_;
+
+  std::string bucket_key(const item_keys& k) const;
+  void append_bucket_key(std::string& out, const item_keys& k) const;
 };
 
 }  // namespace herald::ledger

@@ -53,6 +53,9 @@ class client {
   void stop();
 
   bool is_connected() const noexcept;
+  // Requests written so far (one per exec(), however many commands it pipelines; an EVALSHA
+  // answered NOSCRIPT and sent again as EVAL counts twice): the round trips Herald made.
+  std::uint64_t round_trips() const noexcept;
 
   // Called on each change: true once the handshake succeeded, false when a working connection is
   // lost (not on failed attempts while already down). The client starts disconnected. The
@@ -66,8 +69,8 @@ class client {
 
   // EVALSHA; on a NOSCRIPT error reply, EVAL (which sends the text and caches it) once.
   // `s`, `keys` and `args` must stay alive until the returned awaitable completes.
-  boost::asio::awaitable<result<reply>> eval(const script& s, std::span<const std::string> keys,
-                                             std::span<const std::string> args);
+  boost::asio::awaitable<result<reply>> eval(const script& s, std::span<const std::string_view> keys,
+                                             std::span<const std::string_view> args);
 
  private:
   class impl;

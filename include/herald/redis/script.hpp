@@ -4,6 +4,7 @@
 // builders are here for callers that put a script call into a larger pipeline.
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "herald/redis/command.hpp"
 
@@ -17,9 +18,9 @@ class script {
   const std::string& sha1() const noexcept { return sha1_; }  // 40 lowercase hex digits, as Redis names it
 
   // EVALSHA <sha1> <number of keys> keys... args...
-  command evalsha_command(std::span<const std::string> keys, std::span<const std::string> args) const;
+  command evalsha_command(std::span<const std::string_view> keys, std::span<const std::string_view> args) const;
   // EVAL <text> <number of keys> keys... args... (also caches the script on the server)
-  command eval_command(std::span<const std::string> keys, std::span<const std::string> args) const;
+  command eval_command(std::span<const std::string_view> keys, std::span<const std::string_view> args) const;
 
  private:
   std::string text_;

@@ -24,5 +24,6 @@ std::string format_datetime(std::int64_t unix_seconds, int offset_minutes);
 std::string format_iso8601(std::int64_t unix_seconds);
 // "yyyy-MM-ddTHH:mm:ss.mmmZ" in UTC (outcome records, logs).
 std::string format_iso8601_ms(std::int64_t unix_ms);
+void append_iso8601_ms(std::string& out, std::int64_t unix_ms);
 
 }  // namespace herald::time

@@ -111,3 +111,31 @@ TEST_CASE("recipients addressed by order have a quota per order, not one per acc
   b.order_id = "another-order";
   CHECK(ledger::make_keys("h:", a, 0, 480, ledger::layout_for(72)).quota != ledger::make_keys("h:", b, 0, 480, ledger::layout_for(72)).quota);
 }
+
+TEST_CASE("ledger keys are the documented hashes, byte for byte (a new build must find an older one's)") {
+  // Computed independently: sha256("event\x1f" account "\x1f" event_id): bucket = first 16 bits
+  // modulo 3 * 8192 (72 hours), then the next 12 bytes; the recipient hash is base64 of 16 bytes
+  // of sha256("recipient\x1f" kind "\x1f" value), without padding.
+  auto k = ledger::make_keys("herald:", sample(), 1'700'000'000, 480, ledger::layout_for(72));
+  std::string field;
+  for (unsigned char c : k.ledger.substr(4)) {
+    static constexpr char hex[] = "0123456789abcdef";
+    field += hex[c >> 4];
+    field += hex[c & 15];
+  }
+  CHECK(k.ledger.substr(0, 4) == "1dd3");
+  CHECK(field == "974aa22ada39a0b371e19146");
+  CHECK(k.quota == "herald:q:shop-a:t:20231115:kWRMvN77VY/4Z3FLcAfWPw");
+}
+
+TEST_CASE("keys made into used keys equal keys made fresh") {
+  auto e = sample();
+  ledger::item_keys reused = ledger::make_keys("a-much-longer-prefix:", e, 1'700'000'000, 480, ledger::layout_for(24));
+  e.event_id = "evt-2";
+  e.category = config::category::marketing;
+  ledger::make_keys_into(reused, "h:", e, 1'800'000'000, 0, ledger::layout_for(72));
+  const auto fresh = ledger::make_keys("h:", e, 1'800'000'000, 0, ledger::layout_for(72));
+  CHECK(reused.ledger == fresh.ledger);
+  CHECK(reused.quota == fresh.quota);
+  CHECK(reused.period == fresh.period);
+}

@@ -17,8 +17,8 @@ TEST_CASE("a script's SHA1 is the lowercase hex digest Redis uses to name it") {
 
 TEST_CASE("EVALSHA and EVAL commands carry the key count, then the keys, then the arguments") {
   const script s("return redis.call('GET', KEYS[1])");
-  const std::vector<std::string> keys{"k1", "k 2"};
-  const std::vector<std::string> args{"a", ""};
+  const std::vector<std::string_view> keys{"k1", "k 2"};
+  const std::vector<std::string_view> args{"a", ""};
   CHECK(s.evalsha_command(keys, args).bytes() == command{"EVALSHA", s.sha1(), "2", "k1", "k 2", "a", ""}.bytes());
   CHECK(s.eval_command(keys, args).bytes() == command{"EVAL", s.text(), "2", "k1", "k 2", "a", ""}.bytes());
   CHECK(s.evalsha_command({}, {}).bytes() == command{"EVALSHA", s.sha1(), "0"}.bytes());

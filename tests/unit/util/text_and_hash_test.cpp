@@ -31,6 +31,41 @@ TEST_CASE("append_string escapes quotes, backslashes and control characters, kee
   CHECK(quoted("end\\") == "prefix:\"end\\\\\"");
 }
 
+TEST_CASE("append_string finds an escape at every position of a long string, next to any byte") {
+  // Eight bytes are checked at a time: each escape, and bytes either side of the boundaries
+  // (0x1f/0x20, 0x7f/0x80, 0xff), is put at every offset of a 40-byte string and the result
+  // compared with a byte-by-byte escaping.
+  auto reference = [](std::string_view s) {
+    std::string out = "prefix:\"";
+    for (unsigned char c : s) {
+      if (c == '"') out += "\\\"";
+      else if (c == '\\') out += "\\\\";
+      else if (c == '\n') out += "\\n";
+      else if (c == '\r') out += "\\r";
+      else if (c == '\t') out += "\\t";
+      else if (c == '\b') out += "\\b";
+      else if (c == '\f') out += "\\f";
+      else if (c < 0x20) {
+        static constexpr char hex[] = "0123456789abcdef";
+        out += "\\u00";
+        out += hex[c >> 4];
+        out += hex[c & 15];
+      } else out += static_cast<char>(c);
+    }
+    return out + "\"";
+  };
+  const unsigned char probes[] = {'"', '\\', 0x00, 0x01, 0x1f, 0x20, '!', '#', '[', ']', 0x7f, 0x80, 0xe8, 0xff};
+  for (unsigned char probe : probes) {
+    for (std::size_t at = 0; at < 40; ++at) {
+      std::string s(40, 'a');
+      s[at] = static_cast<char>(probe);
+      CHECK(quoted(s) == reference(s));
+      s[39 - at] = '"';  // a second escape in another block
+      CHECK(quoted(s) == reference(s));
+    }
+  }
+}
+
 TEST_CASE("format_iso8601_ms writes UTC with milliseconds") {
   CHECK(time::format_iso8601_ms(0) == "1970-01-01T00:00:00.000Z");
   CHECK(time::format_iso8601_ms(1795618863123) == "2026-11-25T15:01:03.123Z");
