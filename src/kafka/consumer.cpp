@@ -4,7 +4,9 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "herald/util/log.hpp"
@@ -41,6 +43,28 @@ struct consumer::impl : std::enable_shared_from_this<consumer::impl> {
   bool is_drain_posted = false;
   bool is_gated = false;
   std::unique_ptr<boost::asio::steady_timer> keepalive;
+
+  // librdkafka before 2.2 (Debian 12's is 2.0.2) stops fetching once the consumer queue holds
+  // queued.max.messages.kbytes and sets no wake-up for when it drains: the broker thread sleeps
+  // until its next one-second tick (librdkafka issue #2879; 2.2 added fetch.queue.backoff.ms).
+  // A pre-loaded run fetched ~65,000 events a tick, handled them in 0.7 s and waited out the
+  // rest (bench/README.md). So when Herald empties the queue it wakes the broker threads itself:
+  // rd_kafka_sasl_set_credentials, given the credentials already configured, is the one public
+  // call whose only other effect is that wake-up.
+  bool needs_fetch_wakeup = false;
+  std::string sasl_username;
+  std::string sasl_password;
+  std::chrono::steady_clock::time_point last_fetch_wakeup{};
+  void wake_fetcher() {
+    if (!needs_fetch_wakeup) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_fetch_wakeup < std::chrono::milliseconds(5)) return;
+    last_fetch_wakeup = now;
+    if (rd_kafka_error_t* e = rd_kafka_sasl_set_credentials(rk, sasl_username.c_str(), sasl_password.c_str())) {
+      log::warn("kafka fetcher wake-up failed", {{"error", rd_kafka_error_string(e)}});
+      rd_kafka_error_destroy(e);
+    }
+  }
 
   ~impl() {
     waker.reset();
@@ -126,6 +150,7 @@ struct consumer::impl : std::enable_shared_from_this<consumer::impl> {
     rd_kafka_message_t* got[slice];
     for (int handled = 0; handled < poll_budget && !is_closed && !is_gated;) {
       const ssize_t n = rd_kafka_consume_batch_queue(queue, 0, got, slice);
+      if (n < slice) wake_fetcher();  // the queue is empty now
       if (n <= 0) return;
       for (ssize_t i = 0; i < n; ++i) {
         if (!is_closed) deliver(got[i]);
@@ -164,11 +189,14 @@ consumer::consumer(boost::asio::any_io_executor ex, const config::kafka_config& 
        {"auto.offset.reset", "earliest"},
        {"session.timeout.ms", std::to_string(cfg.session_timeout_ms)},
        {"enable.partition.eof", "false"},
-       // The high-level consumer's whole prefetch queue, not per partition. Too little and the
-       // queue runs dry between fetches (the pipeline empties and refills); each MB more costs
-       // ~25 MB of peak RSS in fetch buffers. 2048 gave 43.6k events/s at 121 MB, 3072 58.1k at
-       // 148 MB, 4096 52.8k at 173 MB (bench/README.md).
-       {"queued.max.messages.kbytes", "3072"},
+       // The high-level consumer's whole prefetch queue, not per partition. With the fetcher
+       // woken as soon as Herald empties it (impl::wake_fetcher), 2 MB keeps it from running dry;
+       // a fetch may overshoot it by max.partition.fetch.bytes per partition, and fetch buffers
+       // live until their last message is taken, so both are peak memory. 1M-event runs: 3 MB
+       // with the default 1 MB per partition 92.6k events/s at 142 MB, 2 MB with 256 KB 95-99k
+       // at 126-128 MB, 1 MB with 128 KB 95.9k at 113 MB (bench/README.md).
+       {"queued.max.messages.kbytes", "2048"},
+       {"max.partition.fetch.bytes", "262144"},
        // librdkafka 2.0 backs a partition's fetches off for this long whenever its prefetch queue
        // is full, as after an error (default 500 ms): with the in-flight bound holding the queue
        // full, that idled the consumer for half-seconds (bench/README.md). Fetch again soon.
@@ -178,6 +206,24 @@ consumer::consumer(boost::asio::any_io_executor ex, const config::kafka_config& 
        // the p99 of a fixed-rate run (bench/README.md). An idle consumer asks 10 times a second.
        {"fetch.wait.max.ms", "100"}},
       cfg.consumer_properties);
+  // The fetcher's own wake-up where librdkafka has it (2.2 and later), Herald's otherwise (impl).
+  constexpr int first_with_queue_backoff = 0x020200ff;
+  if (rd_kafka_version() >= first_with_queue_backoff) {
+    if (!cfg.consumer_properties.contains("fetch.queue.backoff.ms")) {
+      char err[256];
+      rd_kafka_conf_set(conf, "fetch.queue.backoff.ms", "5", err, sizeof err);
+    }
+  } else {
+    impl_->needs_fetch_wakeup = true;
+    // The same credentials again (consumer_properties is their only source): SASL/PLAIN and SCRAM
+    // keep authenticating as configured, other mechanisms do not read them.
+    auto configured = [&cfg](const char* name) {
+      auto it = cfg.consumer_properties.find(name);
+      return it == cfg.consumer_properties.end() ? std::string() : it->second;
+    };
+    impl_->sasl_username = configured("sasl.username");
+    impl_->sasl_password = configured("sasl.password");
+  }
   rd_kafka_conf_set_opaque(conf, impl_.get());
   rd_kafka_conf_set_rebalance_cb(conf, &impl::rebalance_cb);
   rd_kafka_conf_set_error_cb(conf, &impl::error_cb);

@@ -17,6 +17,23 @@ std::string_view to_string(status s) {
   return "unknown";
 }
 
+void clear(outcome& o) {
+  o.event_id.clear();
+  o.order_id.clear();
+  o.account.clear();
+  o.st = outcome{}.st;
+  o.reason.clear();
+  o.outcome_class.clear();
+  o.gateway_code.clear();
+  o.gateway_message_id.clear();
+  o.policy.clear();
+  o.attempts = 0;
+  o.source.topic.clear();
+  o.source.partition = 0;
+  o.source.offset = 0;
+  o.settled_at_ms = 0;
+}
+
 std::string to_json(const outcome& o) {
   // One record per event: the keys are written as literal text (they never need escaping), the
   // values escaped.

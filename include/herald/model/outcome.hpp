@@ -14,6 +14,7 @@ struct source_position {
   std::string topic;
   std::int32_t partition = 0;
   std::int64_t offset = 0;
+  bool operator==(const source_position&) const = default;
 };
 
 struct outcome {
@@ -29,7 +30,11 @@ struct outcome {
   std::uint32_t attempts = 0;
   source_position source;
   std::int64_t settled_at_ms = 0;
+  bool operator==(const outcome&) const = default;
 };
+
+// Makes `o` equal to a default-constructed outcome, keeping its strings' buffers (reused items).
+void clear(outcome& o);
 
 // Compact JSON, fields in a fixed order (docs/events.md, "Outcome records").
 std::string to_json(const outcome& o);

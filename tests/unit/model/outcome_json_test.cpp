@@ -41,3 +41,22 @@ TEST_CASE("an outcome record carries class and policy only when set, and escapes
         R"("class":"ambiguous","gateway_code":"","gateway_message_id":"","policy":"assume_sent","attempts":3,)"
         R"("source":{"topic":"t","partition":0,"offset":0},"settled_at":"1970-01-01T00:00:00.000Z"})");
 }
+
+TEST_CASE("clearing an outcome makes it equal to a new one") {
+  outcome o;
+  o.event_id = "e";
+  o.order_id = "o";
+  o.account = "a";
+  o.st = status::failed;
+  o.reason = "r";
+  o.outcome_class = "permanent";
+  o.gateway_code = "isv.X";
+  o.gateway_message_id = "m";
+  o.policy = "p";
+  o.attempts = 2;
+  o.source = {"t", 4, 9};
+  o.settled_at_ms = 5;
+  REQUIRE(!(o == outcome{}));
+  clear(o);
+  CHECK(o == outcome{});
+}
