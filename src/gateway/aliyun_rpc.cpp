@@ -179,7 +179,7 @@ aliyun_answer read_aliyun_answer(int http_status, std::string_view body) {
     a.message = "HTTP status " + std::to_string(http_status);
     return a;
   }
-  a.doc.Parse(body.data(), body.size());
+  detail::parse_answer(a.doc, body);
   const bool is_object = !a.doc.HasParseError() && a.doc.IsObject();
   std::string_view code;
   if (is_object) {

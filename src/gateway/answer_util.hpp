@@ -24,6 +24,17 @@ inline std::vector<item_result> uniform_results(std::size_t n, outcome_class cls
   return std::vector<item_result>(n, r);
 }
 
+// Parses a gateway's answer into doc. From a NUL-terminated copy, not from (data, size):
+// RapidJSON copies strings sixteen bytes at a time (RAPIDJSON_SSE2, CMakeLists.txt) only from a
+// string stream, and every call's answer holds a record per item. The DOM copies its strings, so
+// the buffer is free again on return. A UTF-8 byte order mark is skipped, as before.
+inline void parse_answer(rapidjson::Document& doc, std::string_view body) {
+  if (body.starts_with("\xEF\xBB\xBF")) body.remove_prefix(3);
+  thread_local std::string text;
+  text.assign(body);
+  doc.Parse(text.c_str());
+}
+
 // "http_503": the code recorded when the HTTP status alone decided.
 inline std::string http_status_code(int status) { return "http_" + std::to_string(status); }
 

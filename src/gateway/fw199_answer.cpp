@@ -43,7 +43,7 @@ std::vector<item_result> parse_fw199_answer(int http_status, std::string_view bo
                                    "HTTP status " + std::to_string(http_status));
 
   rapidjson::Document doc;
-  doc.Parse(body.data(), body.size());
+  parse_answer(doc, body);
   std::string outer_code;
   const bool is_gateway_answer = !doc.HasParseError() && doc.IsObject() && member_text(doc, "code", outer_code);
   if (!is_gateway_answer) {

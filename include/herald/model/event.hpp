@@ -60,7 +60,7 @@ void clear(event& e);
 result<event> decode_event(std::string_view bytes, const config::herald_config& cfg);
 // The same into `out` (cleared first, so nothing of an earlier event remains; on an error it holds
 // what was read before the error).
-status decode_event_into(const std::string& bytes, const config::herald_config& cfg, event& out);
+status decode_event_into(std::string_view bytes, const config::herald_config& cfg, event& out);
 
 // The idempotency key derived when an event carries no event_id: account + order + template +
 // recipient, so that the same notification to the same person is recognised on redelivery.
