@@ -193,7 +193,7 @@ consumer::consumer(boost::asio::any_io_executor ex, const config::kafka_config& 
        // woken as soon as Herald empties it (impl::wake_fetcher), 2 MB keeps it from running dry;
        // a fetch may overshoot it by max.partition.fetch.bytes per partition, and fetch buffers
        // live until their last message is taken, so both are peak memory. 1M-event runs: 3 MB
-       // with the default 1 MB per partition 92.6k events/s at 142 MB, 2 MB with 256 KB 95-99k
+       // with the default 1 MB per partition 99.9k events/s at 143 MB, 2 MB with 256 KB 95-99k
        // at 126-128 MB, 1 MB with 128 KB 95.9k at 113 MB (bench/README.md).
        {"queued.max.messages.kbytes", "2048"},
        {"max.partition.fetch.bytes", "262144"},
