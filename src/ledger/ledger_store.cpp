@@ -129,8 +129,8 @@ boost::asio::awaitable<status> store::settle(std::span<const settle_item> items)
   if (!writes.empty()) {
     // Buckets whose TTL an earlier settle could not confirm go first (see below). Taken out of the
     // member for the round trip: settles of other calls run meanwhile and may add their own.
-    std::vector<std::string> retried;
-    retried.swap(untimed_buckets_);
+    std::vector<std::string> retried(untimed_buckets_.begin(), untimed_buckets_.end());
+    untimed_buckets_.clear();
     std::vector<redis::command> cmds;
     cmds.reserve(writes.size() + retried.size());
     for (const auto& b : retried) cmds.push_back(redis::command{"EXPIRE", b, bucket_ttl_, "NX"});
@@ -138,7 +138,10 @@ boost::asio::awaitable<status> store::settle(std::span<const settle_item> items)
     auto r = co_await client_.exec(std::move(cmds));
     const std::string failure = r ? first_error(r.value()) : r.message();
     if (!failure.empty()) {
-      for (auto& b : retried) untimed_buckets_.push_back(std::move(b));
+      // Some of the HSETs may have been applied, and made a bucket, before the failure; the retry
+      // would find their fields and not see that: every bucket written to gets its TTL checked.
+      for (auto& b : retried) untimed_buckets_.insert(std::move(b));
+      for (const item_keys* k : written) untimed_buckets_.insert(bucket_key(*k));
       co_return make_error("ledger settle: " + failure);
     }
     // HSET adds a field only where the record is gone (its bucket expired, or Redis lost it):
@@ -155,7 +158,7 @@ boost::asio::awaitable<status> store::settle(std::span<const settle_item> items)
       auto e = co_await client_.exec(std::move(expires));
       const std::string ttl_failure = e ? first_error(e.value()) : e.message();
       if (!ttl_failure.empty()) {
-        for (auto& b : fresh) untimed_buckets_.push_back(std::move(b));
+        for (auto& b : fresh) untimed_buckets_.insert(std::move(b));
         co_return make_error("ledger settle: bucket TTL: " + ttl_failure);
       }
     }

@@ -343,6 +343,42 @@ TEST_CASE("ledger: a settle whose bucket is gone writes the record into a bucket
   });
 }
 
+TEST_CASE("ledger: after a settle that failed half-way, the next one gives every bucket it wrote a TTL") {
+  with_world([](world& w) -> asio::awaitable<void> {
+    // Two records in different buckets.
+    const auto a = w.keys("evt-half-a");
+    auto b = w.keys("evt-half-b");
+    for (int i = 0; w.bucket(b, w.current) == w.bucket(a, w.current); ++i) b = w.keys("evt-half-b" + std::to_string(i));
+    std::vector<ledger::reserve_item> batch{{&a, 0}, {&b, 0}};
+    co_await w.reserve(batch);
+    // a's HSET fails (its bucket is not a hash); b's bucket is gone, so b's HSET makes a new one
+    // without a TTL, and in the same failed round trip.
+    std::vector<command> break_them{command{"DEL", w.bucket(a, w.current)}, command{"SET", w.bucket(a, w.current), "x"},
+                                    command{"DEL", w.bucket(b, w.current)}};
+    co_await w.exec(break_them);
+    std::vector<ledger::settle_item> results{{&a, 0, ledger::settle_op::sent, "msg-a"},
+                                             {&b, 0, ledger::settle_op::sent, "msg-b"}};
+    const auto failed = co_await w.store.settle(results);
+    REQUIRE(!failed.has_value());
+    CHECK(failed.message().find("WRONGTYPE") != std::string::npos);
+    std::vector<command> look_b{command{"HGET", w.bucket(b, w.current), w.field(b)}, command{"TTL", w.bucket(b, w.current)}};
+    const auto half = co_await w.exec(look_b);
+    CHECK(half[0].str == "Smsg-b");
+    CHECK(half[1].integer == -1);  // written, but no TTL yet
+
+    // The retry: b's field is there already (HSET answers 0), yet its bucket gets its TTL.
+    std::vector<command> repair{command{"DEL", w.bucket(a, w.current)}};
+    co_await w.exec(repair);
+    co_await w.settle(results);
+    std::vector<command> look{command{"TTL", w.bucket(b, w.current)}, command{"TTL", w.bucket(a, w.current)},
+                              command{"HGET", w.bucket(a, w.current), w.field(a)}};
+    const auto after = co_await w.exec(look);
+    CHECK(after[0].integer > bucket_ttl - 60);
+    CHECK(after[1].integer > bucket_ttl - 60);
+    CHECK(after[2].str == "Smsg-a");
+  });
+}
+
 TEST_CASE("ledger: a settle never extends a live bucket's TTL") {
   with_world([](world& w) -> asio::awaitable<void> {
     const auto k = w.keys("evt-ttl");

@@ -6,6 +6,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "herald/ledger/ledger_keys.hpp"
@@ -54,9 +55,10 @@ class store {
   std::string bucket_ttl_;
   std::unique_ptr<redis::script> reserve_;
   std::unique_ptr<redis::script> release_;
-  // Buckets a settle recreated whose TTL is not confirmed yet (a failed round trip): retried
-  // with the next settle, so that no bucket is left to live forever.
-  std::vector<std::string> untimed_buckets_;
+  // Buckets a settle may have created whose TTL is not confirmed yet (a failed round trip): given
+  // one with the next settle, so that no bucket is left to live forever. A set: at most one entry
+  // per bucket however long Redis stays away.
+  std::unordered_set<std::string> untimed_buckets_;
 
   std::string bucket_key(const item_keys& k) const;
   void append_bucket_key(std::string& out, const item_keys& k) const;
