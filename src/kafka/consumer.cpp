@@ -211,7 +211,9 @@ consumer::consumer(boost::asio::any_io_executor ex, const config::kafka_config& 
   if (rd_kafka_version() >= first_with_queue_backoff) {
     if (!cfg.consumer_properties.contains("fetch.queue.backoff.ms")) {
       char err[256];
-      rd_kafka_conf_set(conf, "fetch.queue.backoff.ms", "5", err, sizeof err);
+      if (rd_kafka_conf_set(conf, "fetch.queue.backoff.ms", "5", err, sizeof err) != RD_KAFKA_CONF_OK)
+        log::warn("kafka fetch.queue.backoff.ms not set: the consumer may fetch once a second when its queue is full",
+                  {{"error", err}});
     }
   } else {
     impl_->needs_fetch_wakeup = true;

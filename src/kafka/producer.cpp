@@ -71,9 +71,13 @@ struct producer::impl : std::enable_shared_from_this<producer::impl> {
     return t;
   }
 
+  // Produces now, or keeps a copy in the backlog while librdkafka's queue is full.
+  void enqueue(std::string_view topic, std::string_view key, std::string_view value, std::span<const header> headers,
+               delivery_target* target, bool is_borrowed);
+
   // Returns false when librdkafka's queue is full.
   bool try_produce(std::string_view topic, std::string_view key, std::string_view value,
-                   std::span<const header> headers, delivery_target* target, bool is_borrowed = false) {
+                   std::span<const header> headers, delivery_target* target, bool is_borrowed) {
     rd_kafka_headers_t* hdrs = nullptr;
     if (!headers.empty()) {
       hdrs = rd_kafka_headers_new(headers.size());
@@ -111,7 +115,7 @@ struct producer::impl : std::enable_shared_from_this<producer::impl> {
       auto& p = backlog.front();
       std::vector<header> hs;
       for (const auto& [n, v] : p.headers) hs.push_back({n, v});
-      if (!try_produce(p.topic, p.key, p.value, hs, p.target)) break;
+      if (!try_produce(p.topic, p.key, p.value, hs, p.target, false)) break;
       backlog.pop_front();
     }
     if (!backlog.empty()) {
@@ -153,19 +157,23 @@ producer::~producer() = default;
 
 void producer::produce(std::string_view topic, std::string_view key, std::string_view value,
                        std::span<const header> headers, delivery_target* target) {
-  if (impl_->backlog.empty() && impl_->try_produce(topic, key, value, headers, target)) return;
-  pending p{std::string(topic), std::string(key), std::string(value), {}, target};
-  for (const auto& h : headers) p.headers.emplace_back(h.name, h.value);
-  impl_->backlog.push_back(std::move(p));
-  if (impl_->backlog.size() == 1) impl_->retry_backlog();
+  impl_->enqueue(topic, key, value, headers, target, false);
 }
 
 void producer::produce_borrowed(std::string_view topic, std::string_view key, std::string_view value,
                                 std::span<const header> headers, delivery_target* target) {
   // Saves librdkafka's copy of every outcome record (an allocation and ~400 bytes copied per
-  // event). A message that waits in the backlog is copied there, as before.
-  if (impl_->backlog.empty() && impl_->try_produce(topic, key, value, headers, target, true)) return;
-  produce(topic, key, value, headers, target);
+  // event). A message that has to wait in the backlog is copied there.
+  impl_->enqueue(topic, key, value, headers, target, true);
+}
+
+void producer::impl::enqueue(std::string_view topic, std::string_view key, std::string_view value,
+                             std::span<const header> headers, delivery_target* target, bool is_borrowed) {
+  if (backlog.empty() && try_produce(topic, key, value, headers, target, is_borrowed)) return;
+  pending p{std::string(topic), std::string(key), std::string(value), {}, target};
+  for (const auto& h : headers) p.headers.emplace_back(h.name, h.value);
+  backlog.push_back(std::move(p));
+  if (backlog.size() == 1) retry_backlog();
 }
 
 void producer::on_reports_drained(std::function<void()> cb) { impl_->drained_cb = std::move(cb); }

@@ -20,18 +20,8 @@ void append_short_hash(std::string& out, std::string_view domain, std::string_vi
   hash_input.append(a).push_back('\x1f');
   hash_input.append(b);
   const auto digest = crypto::sha256(hash_input);
-  static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  unsigned bits = 0;
-  int held = 0;
-  for (int i = 0; i < 16; ++i) {
-    bits = (bits << 8) | digest[static_cast<std::size_t>(i)];
-    held += 8;
-    while (held >= 6) {
-      held -= 6;
-      out.push_back(alphabet[(bits >> held) & 63]);
-    }
-  }
-  if (held > 0) out.push_back(alphabet[(bits << (6 - held)) & 63]);
+  crypto::append_base64(out, std::string_view(reinterpret_cast<const char*>(digest.data()), 16));
+  while (out.back() == '=') out.pop_back();
 }
 
 }  // namespace

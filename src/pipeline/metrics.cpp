@@ -40,7 +40,7 @@ std::string render_metrics(const counters& c, const gauges& g) {
   metric(out, "herald_http_failures_total", "counter", "Gateway calls that failed below HTTP (not sent or ambiguous).",
          c.http_failures);
   metric(out, "herald_redis_round_trips_total", "counter", "Requests written to Redis (a pipeline counts once).",
-         c.redis_round_trips);
+         g.redis_round_trips);
   metric(out, "herald_redis_errors_total", "counter", "Ledger round trips that failed and were retried.", c.redis_errors);
   metric(out, "herald_produce_failures_total", "counter", "Outcome or DLQ records produced again after a failure.",
          c.produce_failures);

@@ -139,9 +139,8 @@ http::admin_answer worker::impl::answer_admin(std::string_view path) const {
     g.is_redis_up = is_redis_up;
     g.is_intake_gated = is_gated;
     for (int s = 0; s < stage_count; ++s) g.by_stage[s] = in_stage[s];
-    counters c = stats;
-    c.redis_round_trips = redis->round_trips();
-    return {200, "text/plain; version=0.0.4; charset=utf-8", render_metrics(c, g)};
+    g.redis_round_trips = redis->round_trips();
+    return {200, "text/plain; version=0.0.4; charset=utf-8", render_metrics(stats, g)};
   }
   if (path == "/healthz") return {200, "text/plain", is_stopping ? "stopping\n" : "ok\n"};
   // Ready when it can do its work: Redis reachable and not draining.

@@ -73,11 +73,16 @@ std::array<std::uint8_t, 32> sha256(std::string_view data) {
 
 std::string base64_encode(std::string_view data) {
   std::string out;
-  out.resize(4 * ((data.size() + 2) / 3));
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(data.data()), static_cast<int>(data.size()));
-  out.resize(static_cast<std::size_t>(n));
+  append_base64(out, data);
   return out;
+}
+
+void append_base64(std::string& out, std::string_view data) {
+  const std::size_t at = out.size();
+  out.resize(at + 4 * ((data.size() + 2) / 3));
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data() + at),
+                          reinterpret_cast<const unsigned char*>(data.data()), static_cast<int>(data.size()));
+  out.resize(at + static_cast<std::size_t>(n));
 }
 
 std::string random_hex(std::size_t bytes) {

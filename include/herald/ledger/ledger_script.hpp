@@ -46,15 +46,13 @@ std::string unknown_record_detail(std::int64_t sent_at_seconds, std::string_view
 const std::string& reserve_script();
 
 // Releases definite failures: KEYS: quota_1, ...; ARGV: ledger key base, then per item: record
-// id, period, limit (0 = no quota, nothing to refund).
+// id, period, limit (0 = no quota, nothing to refund). Sends and unknown fates are not scripted:
+// ledger::store writes "S" + the message id or "U" + unknown_record_detail with HSET.
 const std::string& release_script();
 
 enum class settle_op { sent, unknown, failed };
 
 // Decodes the reserve script's reply: one string per item ("ok", "q", or the record found).
 result<std::vector<reserve_answer>> decode_reserve(std::span<const std::string> replies, std::size_t expected);
-
-// A settle writes "S" + the message id (sent) or "U" + unknown_record_detail (unknown) into the
-// record's bucket; settle_op::failed releases the record instead (release_script).
 
 }  // namespace herald::ledger

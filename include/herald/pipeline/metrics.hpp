@@ -19,6 +19,7 @@ struct gauges {
   bool is_redis_up = false;
   bool is_intake_gated = false;
   std::uint64_t by_stage[stage_count] = {};  // events in flight by stage (stage_names)
+  std::uint64_t redis_round_trips = 0;       // the Redis client's count (rendered as a counter)
 };
 
 std::string render_metrics(const counters& c, const gauges& g);

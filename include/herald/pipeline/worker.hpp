@@ -17,7 +17,6 @@ struct counters {
   std::uint64_t gateway_calls = 0;
   std::uint64_t gateway_items = 0;
   std::uint64_t redis_errors = 0;
-  std::uint64_t redis_round_trips = 0;  // requests written to Redis (pipelined commands count once)
   std::uint64_t http_failures = 0;
   std::uint64_t produce_failures = 0;
   std::uint64_t throttled_calls = 0;    // gateway calls answered with a throttle code

@@ -16,6 +16,8 @@ std::string hmac_sha256_hex(std::string_view key, std::string_view data, hex_cas
 std::string hmac_sha1_raw(std::string_view key, std::string_view data);
 std::array<std::uint8_t, 32> sha256(std::string_view data);
 std::string base64_encode(std::string_view data);
+// The same appended to out (no string of its own: ledger keys carry one per event).
+void append_base64(std::string& out, std::string_view data);
 std::string to_hex(std::string_view bytes, hex_case c = hex_case::lower);
 // A random identifier (hex of 16 random bytes) for nonces and request ids.
 std::string random_hex(std::size_t bytes = 16);

@@ -2,6 +2,7 @@
 
 #include "herald/ledger/ledger_keys.hpp"
 #include "herald/ledger/ledger_script.hpp"
+#include "herald/util/crypto.hpp"
 
 using namespace herald;
 
@@ -117,14 +118,8 @@ TEST_CASE("ledger keys are the documented hashes, byte for byte (a new build mus
   // modulo 3 * 8192 (72 hours), then the next 12 bytes; the recipient hash is base64 of 16 bytes
   // of sha256("recipient\x1f" kind "\x1f" value), without padding.
   auto k = ledger::make_keys("herald:", sample(), 1'700'000'000, 480, ledger::layout_for(72));
-  std::string field;
-  for (unsigned char c : k.ledger.substr(4)) {
-    static constexpr char hex[] = "0123456789abcdef";
-    field += hex[c >> 4];
-    field += hex[c & 15];
-  }
   CHECK(k.ledger.substr(0, 4) == "1dd3");
-  CHECK(field == "974aa22ada39a0b371e19146");
+  CHECK(crypto::to_hex(k.ledger.substr(4)) == "974aa22ada39a0b371e19146");
   CHECK(k.quota == "herald:q:shop-a:t:20231115:kWRMvN77VY/4Z3FLcAfWPw");
 }
 

@@ -12,7 +12,10 @@ TEST_CASE("metrics render as Prometheus text with one line per outcome status") 
   gauges g;
   g.events_in_flight = 3;
   g.is_redis_up = true;
+  g.redis_round_trips = 11;
   auto text = render_metrics(c, g);
+  CHECK(text.find("# TYPE herald_redis_round_trips_total counter\nherald_redis_round_trips_total 11\n") !=
+        std::string::npos);
   CHECK(text.find("herald_events_consumed_total 7\n") != std::string::npos);
   CHECK(text.find("herald_outcomes_total{status=\"sent\"} 5\n") != std::string::npos);
   CHECK(text.find("herald_outcomes_total{status=\"invalid\"} 2\n") != std::string::npos);
