@@ -83,7 +83,9 @@ boost::asio::awaitable<void> worker::impl::run_guard(std::vector<item*> batch) {
 
 void worker::impl::to_batcher(item* it) {
   move_to(it, stage::batching);
-  std::string route = it->ev.account;
+  // Built in a buffer kept for the next event: the batcher copies a route only to open a batch.
+  std::string& route = route_scratch;
+  route.assign(it->ev.account);
   route.push_back('\x1f');
   route += it->acct->gw->route_key(it->ev);
   if (auto full = batches.add(route, it->acct->max_batch, it, mono_ms())) dispatch(std::move(*full));

@@ -182,6 +182,7 @@ struct worker::impl : std::enable_shared_from_this<worker::impl> {
     it->at = s;
   }
   // Flow control of the overall bound (intake.cpp, apply_flow_control).
+  std::string route_scratch;  // to_batcher's route, built here so that no event allocates one
   static constexpr std::chrono::seconds max_gate_time{10};
   bool is_gated = false;
   bool is_gate_expired = false;
