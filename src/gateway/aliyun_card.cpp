@@ -1,4 +1,4 @@
-// Alibaba Cloud card SMS, SendCardSms: GATEWAYS.md §4; docs/gateways.md "Alibaba Cloud SMS"
+// Alibaba Cloud card SMS, SendCardSms: docs/gateways.md "Alibaba Cloud SMS"
 // documents the fields and how an answer becomes one result per number. The classification table
 // is classify_aliyun_code (aliyun_rpc.cpp).
 #include "herald/gateway/aliyun_card.hpp"

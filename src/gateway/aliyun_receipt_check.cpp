@@ -1,7 +1,7 @@
 // One event's Alibaba Cloud receipt check through the gateway interface: which SendDate and page
-// to ask, which OutId to look for, and what the answer means for a resend. GATEWAYS.md §4
-// (QuerySendDetails, GetCardSmsDetails: "Match the event by OutId. Receipts lag"); docs/gateways.md
-// "Receipt checks".
+// to ask, which OutId to look for, and what the answer means for a resend (QuerySendDetails,
+// GetCardSmsDetails: the event is matched by OutId, and receipts lag); docs/gateways.md
+// "Receipt checks" and "Alibaba Cloud SMS".
 #include <algorithm>
 #include <charconv>
 

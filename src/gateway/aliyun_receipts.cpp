@@ -1,5 +1,5 @@
-// Alibaba Cloud receipt queries: GATEWAYS.md §4 (QuerySendDetails, GetCardSmsDetails);
-// docs/gateways.md "Alibaba Cloud SMS", "Receipt check".
+// Alibaba Cloud receipt queries (QuerySendDetails, GetCardSmsDetails): docs/gateways.md
+// "Alibaba Cloud SMS", "Receipt check".
 #include "herald/gateway/aliyun_receipts.hpp"
 
 #include <algorithm>

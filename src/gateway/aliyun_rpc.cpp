@@ -1,5 +1,5 @@
-// Alibaba Cloud SMS (dysmsapi 2017-05-25), what both gateway kinds share: GATEWAYS.md §4;
-// docs/gateways.md "Alibaba Cloud SMS" documents the request and the classification table below.
+// Alibaba Cloud SMS (dysmsapi 2017-05-25), what both gateway kinds share: docs/gateways.md
+// "Alibaba Cloud SMS" documents the request and the classification table below.
 #include "herald/gateway/aliyun_rpc.hpp"
 
 #include <array>
@@ -22,8 +22,9 @@ struct code_rule {
   outcome_class cls;
 };
 
-// Alibaba Cloud's answer codes, first match wins (GATEWAYS.md §4 "Classification"). "OK" is
-// handled before the table. The order matters: isv.*FLOW* before the isv.* catch-all.
+// Alibaba Cloud's answer codes, first match wins (docs/gateways.md "Alibaba Cloud SMS",
+// "Classification"). "OK" is handled before the table. The order matters: isv.*FLOW* before the
+// isv.* catch-all.
 constexpr std::array aliyun_code_rules{
     // Per-number frequency limits of the carrier or Alibaba Cloud (per minute, hour, day).
     code_rule{"isv.BUSINESS_LIMIT_CONTROL", outcome_class::recipient_limited},
@@ -33,7 +34,7 @@ constexpr std::array aliyun_code_rules{
     code_rule{"Throttling.*", outcome_class::throttled},
     code_rule{"isv.*FLOW*", outcome_class::throttled},
     // The nonce was seen before: an earlier attempt of this call reached the server, so it may
-    // have been sent (GATEWAYS.md §4, last line). Herald uses a fresh nonce per attempt.
+    // have been sent (docs/gateways.md, the SignatureNonceUsed row). A fresh nonce per attempt.
     code_rule{"SignatureNonceUsed", outcome_class::ambiguous},
     // Alibaba Cloud failed while handling the call: it may have been processed.
     code_rule{"isp.*", outcome_class::ambiguous},  // isp.SYSTEM_ERROR and the other isp.* codes
@@ -55,8 +56,9 @@ constexpr std::array aliyun_code_rules{
     code_rule{"InvalidAccessKeyId.NotFound", outcome_class::permanent},
     code_rule{"InvalidTimeStamp.Expired", outcome_class::permanent},
     code_rule{"Forbidden*", outcome_class::permanent},
-    // Not listed in GATEWAYS.md: the rest of Alibaba Cloud's business-rule codes (isv.* are
-    // "the ISV's request broke a rule") and its common request errors (InvalidParameter,
+    // Beyond the SMS codes above (docs/gateways.md, the "Alibaba Cloud's error centre" row): the
+    // rest of Alibaba Cloud's business-rule codes (isv.* are "the ISV's request broke a rule") and
+    // its common request errors (InvalidParameter,
     // MissingParameter, InvalidAccessKeyId.Inactive, IncompleteSignature, ...) are refusals of
     // the request as written.
     code_rule{"isv.*", outcome_class::permanent},

@@ -1,6 +1,7 @@
-// Alibaba Cloud RPC signature V2: GATEWAYS.md §4 "Signature (RPC, V2)". Checked against the public
-// vector of Alibaba Cloud's signature guide (tests/unit/gateway/aliyun_sign_test.cpp); the gateway
-// simulator verifies it with its own implementation of the same document.
+// Alibaba Cloud RPC signature V2: docs/gateways.md "Alibaba Cloud SMS", "Signature". Checked
+// against the public vector of Alibaba Cloud's signature guide (tests/unit/gateway/
+// aliyun_sign_test.cpp); the gateway simulator verifies it with its own implementation of the
+// same document.
 #include "herald/gateway/aliyun_sign.hpp"
 
 #include <algorithm>

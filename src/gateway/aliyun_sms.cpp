@@ -1,4 +1,4 @@
-// Alibaba Cloud SMS, SendSms / SendBatchSms: GATEWAYS.md §4; docs/gateways.md "Alibaba Cloud SMS"
+// Alibaba Cloud SMS, SendSms / SendBatchSms: docs/gateways.md "Alibaba Cloud SMS"
 // documents the fields. The classification table is classify_aliyun_code (aliyun_rpc.cpp).
 #include "herald/gateway/aliyun_sms.hpp"
 
@@ -101,8 +101,8 @@ http_request aliyun_sms::build_send_batch_sms(std::span<const model::event* cons
                                  {"TemplateCode", items.empty() ? std::string_view() : items.front()->template_code},
                                  {"TemplateParamJson", template_params},
                                  {"OutId", out_id}};
-  // SmsUpExtendCodeJson is the batch form of SmsUpExtendCode (Alibaba Cloud's API reference; not
-  // in GATEWAYS.md): sent only when some item has an extend code.
+  // SmsUpExtendCodeJson is the batch form of SmsUpExtendCode (Alibaba Cloud's API reference):
+  // sent only when some item has an extend code.
   if (has_extend_code) params.emplace_back("SmsUpExtendCodeJson", extend_codes);
   return build_aliyun_rpc_request(target_, credentials_, "SendBatchSms", params, ctx);
 }
@@ -110,7 +110,7 @@ http_request aliyun_sms::build_send_batch_sms(std::span<const model::event* cons
 std::vector<item_result> aliyun_sms::parse(int http_status, std::string_view body,
                                            std::span<const model::event* const> items) const {
   // SendSms carries one event, and SendBatchSms has one BizId and one outcome for the whole call
-  // (GATEWAYS.md §4): either way every item gets the same result.
+  // (docs/gateways.md "Alibaba Cloud SMS", "Answer"): either way every item gets the same result.
   detail::aliyun_answer answer = detail::read_aliyun_answer(http_status, body);
   if (!answer.is_ok) return detail::uniform_results(items.size(), answer.cls, answer.code, answer.message);
   item_result r;

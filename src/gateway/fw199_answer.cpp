@@ -56,7 +56,8 @@ std::vector<item_result> parse_fw199_answer(int http_status, std::string_view bo
   }
 
   if (outer_code != "0") {
-    // The whole call was refused before sending (GATEWAYS.md §2); this holds under a 4xx too.
+    // The whole call was refused before sending (docs/gateways.md "fw199 Taobao OAID batch",
+    // "Classification"); this holds under a 4xx too.
     const std::string_view message = member_string(doc, "message");
     return uniform_results(n, classify_fw199_call_message(message), outer_code, message);
   }

@@ -1,7 +1,8 @@
 #pragma once
 // What the two fw199 (蜂巢) batch gateways share: the signed form of a call and the reading of its
-// answer (GATEWAYS.md §2 and §3). They differ only in the seller field's name, how an answer item
-// echoes its event, where a sent item's id is, and how an item's failure message is classified.
+// answer (docs/gateways.md "fw199 Taobao OAID batch" and "fw199 抖店 SMS batch"). They differ only
+// in the seller field's name, how an answer item echoes its event, where a sent item's id is, and
+// how an item's failure message is classified.
 #include <rapidjson/document.h>
 
 #include <span>

@@ -1,4 +1,4 @@
-// 蜂巢 (fw199) gateway, 抖店 SMS batch: GATEWAYS.md §3; docs/gateways.md "fw199 抖店 SMS batch"
+// 蜂巢 (fw199) gateway, 抖店 SMS batch: docs/gateways.md "fw199 抖店 SMS batch"
 // documents the fields, the choices made where the vendor is silent, and the classification table
 // below. The unconfirmed send-result query is in fw199_douyin_result.cpp.
 #include "herald/gateway/fw199_douyin.hpp"
@@ -23,17 +23,17 @@ namespace {
 using detail::message_rule;
 
 // Per-item messages (items whose own code is not 0). First match wins, so the order matters (see
-// the ambiguous rows). Douyin's own item messages are not published: these rows follow GATEWAYS.md
-// §3's outcome words and the fw199 wording of §2.
+// the ambiguous rows). Douyin's own item messages are not published: these rows follow the words of
+// the outcome classes and the fw199 Taobao wording (docs/gateways.md, the table's sources).
 constexpr std::array fw199_douyin_item_rules{
-    // Daily per-number limit: the fw199 wording of GATEWAYS.md §2's sample answer
+    // Daily per-number limit: the fw199 wording of the Taobao batch's sample answer
     // ("当前号码的短信发送次数超过当天限制。"), which the same gateway is expected to use here.
     // Kept narrow on purpose: an account's or template's own daily quota is not the number's.
     message_rule{"当天限制", outcome_class::recipient_limited},
     message_rule{"次数超", outcome_class::recipient_limited},
     // The gateway or Douyin behind it failed while handling the item: it may have been sent
-    // (GATEWAYS.md "Common": "system error" and timeouts are ambiguous). Before the permanent rows,
-    // so that "template service timeout" stays ambiguous.
+    // (docs/gateways.md "Common to every gateway": "system error" and timeouts are ambiguous).
+    // Before the permanent rows, so that "template service timeout" stays ambiguous.
     message_rule{"system", outcome_class::ambiguous},
     message_rule{"系统", outcome_class::ambiguous},
     message_rule{"timeout", outcome_class::ambiguous},
@@ -90,7 +90,7 @@ fw199_douyin::fw199_douyin(const config::account_config& account)
 capabilities fw199_douyin::caps() const {
   capabilities c;
   c.max_batch = max_batch_;
-  c.routes_by_sign_and_template = true;  // `sign` and `template_id` are per call (GATEWAYS.md §3)
+  c.routes_by_sign_and_template = true;  // `sign` and `template_id` are per call (docs/gateways.md)
   c.has_receipt_query = has_receipt_query_;  // the unconfirmed send-result query, when configured
   return c;
 }
@@ -133,7 +133,7 @@ void append_fw199_douyin_request_data(std::string& out, std::span<const model::e
       json::append_string(out, e->order_id);
     } else {
       // biz_type 0: the encrypted receiver phone (or a plain number). order_id is sent as well:
-      // GATEWAYS.md §3 says the answer echoes order_id "when one was passed", which only makes
+      // the vendor says the answer echoes order_id "when one was passed", which only makes
       // sense if a by-phone item may carry one, and the echo lets parse() check every position.
       out.push_back('0');
       json::append_key(out, "post_tel");
@@ -143,8 +143,8 @@ void append_fw199_douyin_request_data(std::string& out, std::span<const model::e
         json::append_string(out, e->order_id);
       }
     }
-    // A JSON string holding the params object: the vendor's samples disagree (object or string)
-    // and GATEWAYS.md §3 says to send the string form.
+    // A JSON string holding the params object: the vendor's samples disagree (object or string);
+    // the string form is the one chosen (docs/gateways.md "fw199 抖店 SMS batch").
     json::append_key(out, "template_param");
     json::append_string(out, e->params_json.empty() ? std::string_view("{}") : std::string_view(e->params_json));
     out.push_back('}');
@@ -171,8 +171,9 @@ http_request fw199_douyin::build(std::span<const model::event* const> items, con
 
 namespace {
 
-// Matched by position (GATEWAYS.md §3). order_id is echoed when one was passed, "" otherwise;
-// every item passes one (see append_fw199_douyin_request_data), so a non-empty echo must be it.
+// Matched by position (docs/gateways.md "fw199 抖店 SMS batch", "Answer"). order_id is echoed when
+// one was passed, "" otherwise; every item passes one (see append_fw199_douyin_request_data), so a
+// non-empty echo must be it.
 // An empty or absent echo is accepted: the gateway may not echo it for by-phone items.
 std::string douyin_mismatch(const rapidjson::Value& element, const model::event& e) {
   std::string echoed;

@@ -1,4 +1,5 @@
-// The fw199 抖店 send-result query, `/gateway/dd/sms/send/result`: GATEWAYS.md §3 "Receipt check".
+// The fw199 抖店 send-result query, `/gateway/dd/sms/send/result`: docs/gateways.md
+// "fw199 抖店 SMS batch", "Receipt check".
 //
 // *UNCONFIRMED*. The gateway is reported to proxy Douyin's sms.sendResult at this path, but its
 // request and answer are not published. This file is the one place that assumes a shape (the
@@ -20,7 +21,8 @@
 namespace herald::gateway {
 namespace {
 
-// Douyin's sendResult status values, the same as Alibaba Cloud's SendStatus (GATEWAYS.md §4).
+// Douyin's sendResult status values, the same as Alibaba Cloud's SendStatus (docs/gateways.md
+// "Receipt checks").
 douyin_send_status status_from_code(std::int64_t status) noexcept {
   switch (status) {
     case 3: return douyin_send_status::sent;

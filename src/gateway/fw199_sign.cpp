@@ -1,6 +1,6 @@
-// The fw199 (蜂巢) signature: GATEWAYS.md §2 "Signature (fw199)". Unconfirmed against an official
-// vector (the vendor's sample calls Utils.Sign without showing it); the gateway simulator checks
-// it with its own implementation of the same document.
+// The fw199 (蜂巢) signature: docs/gateways.md "fw199 Taobao OAID batch", "Signature". Unconfirmed
+// against an official vector (the vendor's sample calls Utils.Sign without showing it); the
+// gateway simulator checks it with its own implementation of the same document.
 #include <algorithm>
 
 #include "herald/gateway/signers.hpp"

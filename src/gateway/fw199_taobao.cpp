@@ -1,5 +1,5 @@
-// 蜂巢 (fw199) gateway, Taobao OAID batch: GATEWAYS.md §2; docs/gateways.md "fw199 Taobao OAID
-// batch" documents the fields and the classification table below.
+// 蜂巢 (fw199) gateway, Taobao OAID batch: docs/gateways.md "fw199 Taobao OAID batch" documents
+// the fields and the classification table below.
 #include "herald/gateway/fw199_taobao.hpp"
 
 #include <rapidjson/document.h>
@@ -23,29 +23,29 @@ using detail::message_rule;
 // Per-item messages (items whose own code is not 0). First match wins, so the order matters: the
 // sample's recipient-limit message also says "Remote service error", and "limit" would match too.
 constexpr std::array fw199_item_rules{
-    // Daily per-number limit: GATEWAYS.md §2 sample answer ("...短信发送次数超过当天限制。") and
-    // TOP's isv sub_msg wording (GATEWAYS.md §1: 当天限制 / 超过 ... 次数).
+    // Daily per-number limit: the vendor's sample answer ("...短信发送次数超过当天限制。") and
+    // TOP's isv sub_msg wording (当天限制 / 超过 ... 次数; docs/gateways.md "TOP OAID send").
     message_rule{"当天限制", outcome_class::recipient_limited},
     message_rule{"次数超", outcome_class::recipient_limited},
     // The gateway or TOP behind it failed while handling the item: it may have been sent
-    // (GATEWAYS.md §2 "system" / "timeout"; TOP's isp.* timeouts and unknown errors, §1).
+    // (the vendor: "system" / "timeout"; TOP's isp.* timeouts and unknown errors).
     message_rule{"system", outcome_class::ambiguous},
     message_rule{"系统", outcome_class::ambiguous},
     message_rule{"timeout", outcome_class::ambiguous},
     message_rule{"timed out", outcome_class::ambiguous},
     message_rule{"超时", outcome_class::ambiguous},
     message_rule{"繁忙", outcome_class::ambiguous},
-    // Flow control of the app or account (TOP's code 7 App Call Limited, isv.*-limit*, §1).
+    // Flow control of the app or account (TOP's code 7 App Call Limited, isv.*-limit*).
     message_rule{"流控", outcome_class::throttled},
     message_rule{"频繁", outcome_class::throttled},
     message_rule{"limit", outcome_class::throttled},
     // Anything else (template 模板, signature name 签名, OAID, 非法参数, ...) is permanent: the
-    // item itself is wrong and sending it again cannot help (GATEWAYS.md §2).
+    // item itself is wrong and sending it again cannot help (docs/gateways.md).
 };
 
 // Whole-call messages (outer code not 0): the call failed before anything was sent (auth,
 // signature, malformed request) → permanent, unless the gateway says it is busy or limiting
-// (GATEWAYS.md §2, last paragraph of "Response").
+// (docs/gateways.md "fw199 Taobao OAID batch", "Classification").
 constexpr std::array fw199_call_rules{
     message_rule{"busy", outcome_class::throttled},
     message_rule{"繁忙", outcome_class::throttled},
@@ -93,7 +93,7 @@ capabilities fw199_taobao::caps() const {
   capabilities c;
   c.max_batch = max_batch_;
   c.routes_by_sign_and_template = false;  // each item carries its own signature name and template
-  c.has_receipt_query = false;            // none is documented (GATEWAYS.md §1, "Receipt check")
+  c.has_receipt_query = false;            // none is documented (docs/gateways.md, "Receipt check")
   return c;
 }
 
@@ -140,7 +140,7 @@ http_request fw199_taobao::build(std::span<const model::event* const> items, con
 
 namespace {
 
-// Items come back in request order and echo order_id (GATEWAYS.md §2): check both.
+// Items come back in request order and echo order_id (docs/gateways.md, "Answer"): check both.
 std::string taobao_mismatch(const rapidjson::Value& element, const model::event& e) {
   std::string text;
   if (!detail::member_text(element, "order_id", text) || text != e.order_id)

@@ -1,5 +1,5 @@
-// Taobao Open Platform (TOP) taobao.jst.sms.oaid.message.send: GATEWAYS.md §1;
-// docs/gateways.md "TOP OAID send" documents the fields and the classification table below.
+// Taobao Open Platform (TOP) taobao.jst.sms.oaid.message.send: docs/gateways.md "TOP OAID send"
+// documents the fields and the classification table below.
 #include "herald/gateway/top_oaid.hpp"
 
 #include <rapidjson/document.h>
@@ -17,7 +17,7 @@ namespace {
 
 constexpr std::string_view success_member = "jst_sms_oaid_message_send_response";
 constexpr std::string_view param_name = "param_send_message_by_o_a_i_d_request";
-constexpr int china_offset_minutes = 8 * 60;  // TOP's timestamp is UTC+8 (GATEWAYS.md §1)
+constexpr int china_offset_minutes = 8 * 60;  // TOP's timestamp is UTC+8 (docs/gateways.md)
 
 // Whether text matches pattern as a whole, '*' standing for any run of bytes, ASCII
 // case-insensitively (pattern lower-case). UTF-8 literals can only match whole characters.
@@ -60,23 +60,23 @@ struct top_error_rule {
   outcome_class cls;
 };
 
-// GATEWAYS.md §1 "Classification", in the order docs/gateways.md lists it. First match wins;
-// no match is ambiguous (the request may have been processed).
+// TOP's error codes, in the order docs/gateways.md "TOP OAID send", "Classification" lists them.
+// First match wins; no match is ambiguous (the request may have been processed).
 constexpr std::array top_error_rules{
-    // Call limits of the app (7 App Call Limited, §1) and of the user, session or partner
+    // Call limits of the app (7 App Call Limited) and of the user, session or partner
     // (4/5/6, 8: TOP's platform error list), and TOP's access control.
     top_error_rule{"7|4|5|6|8", "", "", outcome_class::throttled},
     top_error_rule{"", "accesscontrol.limited-by-*", "", outcome_class::throttled},
     // TOP or the service behind it failed while handling the call: it may have been sent.
     top_error_rule{"", "isp.*", "", outcome_class::ambiguous},
-    // The number's own daily count (§1: 当天限制 / 超过 ... 次数). Only under an isv sub-code:
+    // The number's own daily count (当天限制 / 超过 ... 次数). Only under an isv sub-code:
     // code 7's own description, 应用调用次数超限, is an app limit, not the number's.
     top_error_rule{"", "isv.*", "*当天限制*|*超过*次数*", outcome_class::recipient_limited},
     // Flow control of the app or account.
     top_error_rule{"", "isv.*-limit*", "", outcome_class::throttled},
     // The request itself is wrong (parameter, template, signature name, OAID).
     top_error_rule{"", "isv.*", "", outcome_class::permanent},
-    // Auth, permissions, method, arguments (§1): the account configuration is wrong.
+    // Auth, permissions, method, arguments: the account configuration is wrong.
     top_error_rule{"25|26|27|28|29|11|12|13|21|22|40|41", "", "", outcome_class::permanent},
     // The rest of TOP's platform validation errors, all refused before anything was sent:
     // 9 HTTP method, 23 format, 24 missing signature, 30/31 timestamp, 32-34 version,
@@ -143,7 +143,7 @@ capabilities top_oaid::caps() const {
   capabilities c;
   c.max_batch = 1;                        // one message per call: throughput comes from concurrency
   c.routes_by_sign_and_template = false;  // each call carries its own signature name and template
-  c.has_receipt_query = false;            // none is documented (GATEWAYS.md §1, "Receipt check")
+  c.has_receipt_query = false;            // none is documented (docs/gateways.md, "Receipt check")
   return c;
 }
 

@@ -1,5 +1,6 @@
-// The TOP signature: GATEWAYS.md §1 "Signature (TOP)". Checked against TOP's public test vector
-// (tests/unit/gateway/top_sign_test.cpp); the gateway simulator verifies it with its own code.
+// The TOP signature: docs/gateways.md "TOP OAID send", "Signature". Checked against TOP's public
+// test vector (tests/unit/gateway/top_sign_test.cpp); the gateway simulator verifies it with its
+// own code.
 #include "herald/gateway/top_sign.hpp"
 
 #include <algorithm>

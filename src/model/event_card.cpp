@@ -1,6 +1,6 @@
 // The "card" object of an aliyun_card event (docs/events.md, "Card SMS"): the parts of
-// SendCardSms (GATEWAYS.md §4) that differ per event. The card template itself is the event's
-// template_code and its dyncParams the event's params.
+// SendCardSms (docs/gateways.md "Alibaba Cloud SMS") that differ per event. The card template
+// itself is the event's template_code and its dyncParams the event's params.
 #include <utility>
 
 #include "event_decoding.hpp"

@@ -92,7 +92,7 @@ class compact_json_writer {
 // else what is wrong. reader must not be in use by a parse in progress.
 std::string compact_json_object(std::string_view text, std::string& out, rapidjson::Reader& reader);
 
-// The "card" object of an aliyun_card event (docs/events.md; GATEWAYS.md §4, SendCardSms), fed
+// The "card" object of an aliyun_card event (docs/events.md; docs/gateways.md, SendCardSms), fed
 // key by key as the parser meets them. Reused between events.
 class card_reader {
  public:
