@@ -1,5 +1,6 @@
 // One account under "accounts": which gateway, where, and the credentials that gateway needs.
-// The credential keys are spelled as each vendor spells them (GATEWAYS.md), and the wrong
+// The credential keys are spelled as each vendor spells them (docs/gateways.md; docs/configuration.md
+// "Credentials by gateway"), and the wrong
 // spelling for a kind is an error that names the right one.
 #include <algorithm>
 

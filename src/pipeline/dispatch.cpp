@@ -1,5 +1,5 @@
 // Dispatch: one signed gateway call per batch; each item is settled on its own from the answer
-// (GATEWAYS.md: the business code decides, per item, never the HTTP status alone).
+// (docs/gateways.md: the business code decides, per item, never the HTTP status alone).
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include "herald/flow/backoff.hpp"

@@ -11,11 +11,11 @@
 namespace herald::config {
 
 enum class gateway_kind {
-  fw199_taobao,  // 蜂巢 Taobao OAID batch (GATEWAYS.md §2)
-  fw199_douyin,  // 蜂巢 抖店 SMS batch (GATEWAYS.md §3)
-  top_oaid,      // Taobao TOP taobao.jst.sms.oaid.message.send (GATEWAYS.md §1)
-  aliyun_sms,    // Alibaba Cloud dysmsapi SendSms / SendBatchSms (GATEWAYS.md §4)
-  aliyun_card,   // Alibaba Cloud dysmsapi SendCardSms (GATEWAYS.md §4)
+  fw199_taobao,  // 蜂巢 Taobao OAID batch (docs/gateways.md "fw199 Taobao OAID batch")
+  fw199_douyin,  // 蜂巢 抖店 SMS batch (docs/gateways.md "fw199 抖店 SMS batch")
+  top_oaid,      // Taobao TOP taobao.jst.sms.oaid.message.send (docs/gateways.md "TOP OAID send")
+  aliyun_sms,    // Alibaba Cloud dysmsapi SendSms / SendBatchSms (docs/gateways.md)
+  aliyun_card,   // Alibaba Cloud dysmsapi SendCardSms (docs/gateways.md)
 };
 
 // What to do with a send whose fate is unknown and which no receipt check can decide.
@@ -58,7 +58,7 @@ struct account_config {
   std::uint32_t rate_limit_qps = 0;
   // Gateway calls in flight at once for this account.
   std::uint32_t max_concurrent_calls = 16;
-  // Marketing messages only inside this local window (GATEWAYS.md: 08:00-22:00 China time), as
+  // Marketing messages only inside this local window (docs/gateways.md: 08:00-22:00 China time), as
   // minutes after midnight at quota_utc_offset; start == end means no window.
   std::uint16_t marketing_window_start_minute = 8 * 60;
   std::uint16_t marketing_window_end_minute = 22 * 60;
@@ -66,7 +66,7 @@ struct account_config {
   // the whole call) instead of one SendSms per event. Off by default: SendSms carries each
   // event's idempotency key in OutId, which the receipt check matches on.
   bool use_batch_api = false;
-  // fw199_douyin: the gateway's send-result query (GATEWAYS.md §3, unconfirmed); empty = none,
+  // fw199_douyin: the gateway's send-result query (docs/gateways.md, unconfirmed); empty = none,
   // so the account's on_unknown policy decides ambiguous sends.
   std::optional<herald::config::endpoint> receipt_endpoint;
   // Gateways with a receipt query (aliyun_sms, aliyun_card; fw199_douyin with receipt_endpoint):

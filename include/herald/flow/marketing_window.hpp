@@ -1,5 +1,5 @@
 #pragma once
-// The local-time window in which marketing SMS may go out (GATEWAYS.md: 08:00-22:00 China time;
+// The local-time window in which marketing SMS may go out (docs/gateways.md: 08:00-22:00 China time;
 // docs/configuration.md, "Marketing window"). Pure: the time is passed in as Unix milliseconds and
 // the offset is fixed (the configured ledger.quota_utc_offset), so there is no DST and no tz
 // database: a day is always 24 h of local time.

@@ -1,6 +1,6 @@
 #pragma once
-// Alibaba Cloud card SMS, SendCardSms (gateway kind aliyun_card): GATEWAYS.md §4,
-// docs/gateways.md "Alibaba Cloud SMS".
+// Alibaba Cloud card SMS, SendCardSms (gateway kind aliyun_card): docs/gateways.md
+// "Alibaba Cloud SMS".
 #include <cstddef>
 #include <optional>
 #include <span>
@@ -13,8 +13,9 @@
 
 namespace herald::gateway {
 
-// GATEWAYS.md gives no maximum for CardObjects; Alibaba Cloud's SendBatchCardSms takes 100
-// numbers, and so does every other batch here ("Common": at most 100 items per call).
+// No maximum for CardObjects is published; Alibaba Cloud's SendBatchCardSms takes 100 numbers, and
+// so does every other batch here (docs/gateways.md "Common to every gateway": at most 100 items
+// per call).
 inline constexpr std::size_t aliyun_card_max_items = 100;
 
 class aliyun_card final : public gateway {

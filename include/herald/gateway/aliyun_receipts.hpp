@@ -1,6 +1,6 @@
 #pragma once
-// Alibaba Cloud's receipt queries as pure request builders and answer parsers (GATEWAYS.md §4,
-// docs/gateways.md "Alibaba Cloud SMS", "Receipt check"): QuerySendDetails for SendSms /
+// Alibaba Cloud's receipt queries as pure request builders and answer parsers (docs/gateways.md
+// "Alibaba Cloud SMS", "Receipt check"): QuerySendDetails for SendSms /
 // SendBatchSms, GetCardSmsDetails for SendCardSms. The code that decides when to ask lives in the
 // pipeline; nothing here touches a socket or a clock.
 #include <cstdint>
@@ -16,7 +16,7 @@
 
 namespace herald::gateway {
 
-inline constexpr int aliyun_query_max_page_size = 50;  // PageSize 1-50 (GATEWAYS.md §4)
+inline constexpr int aliyun_query_max_page_size = 50;  // PageSize 1-50 (docs/gateways.md)
 
 struct aliyun_send_details_query {
   std::string phone_number;
@@ -68,14 +68,14 @@ struct aliyun_receipt_page {
 
 // QuerySendDetails: {"Code":"OK","TotalCount":n,"SmsSendDetailDTOs":{"SmsSendDetailDTO":[{"OutId",
 // "SendStatus","ErrCode","SendDate","ReceiveDate","TemplateCode","PhoneNum","Content"}]}}
-// (GATEWAYS.md §4). Numbers may come as JSON numbers or strings.
+// (docs/gateways.md "Alibaba Cloud SMS"). Numbers may come as JSON numbers or strings.
 aliyun_receipt_page parse_aliyun_query_send_details(int http_status, std::string_view body);
 
 // GetCardSmsDetails: {"Code":"OK","Success":true,"CardSendDetailDTO":{"TotalCount","PageSize",
 // "CurrentPage","Records":[{"OutId","SendStatus","ErrCode","SendDate","ReceiveDate",
 // "TemplateCode","ReceiveType","RenderStatus","PhoneNumber","SmsContent","RenderDate"}]}}.
-// *Unconfirmed*: not in GATEWAYS.md; the shape of Alibaba Cloud's generated SDK models
-// (GetCardSmsDetailsResponseBody), not checked against a live answer.
+// *Unconfirmed*: not in the API reference Herald follows; the shape of Alibaba Cloud's generated
+// SDK models (GetCardSmsDetailsResponseBody), not checked against a live answer.
 aliyun_receipt_page parse_aliyun_get_card_sms_details(int http_status, std::string_view body);
 
 enum class aliyun_receipt_verdict {
@@ -105,7 +105,7 @@ aliyun_receipt_match find_aliyun_receipt(std::span<const aliyun_receipt_record> 
 // Alibaba Cloud refuses a Timestamp more than 15 minutes off, so a send it accepted was dated by
 // its clock within 15 minutes of Herald's sent_at: near midnight, either day may hold the record.
 inline constexpr std::int64_t aliyun_receipt_day_margin_seconds = 15 * 60;
-// SendDate reaches back 30 days (GATEWAYS.md §4); one day less leaves room for the margin.
+// SendDate reaches back 30 days (docs/gateways.md); one day less leaves room for the margin.
 inline constexpr std::int64_t aliyun_receipt_window_seconds = 29 * 86400;
 // Pages read per day before giving up (cannot_tell): 1,000 receipts for one number in one day.
 inline constexpr int aliyun_receipt_max_pages = 20;

@@ -1,7 +1,7 @@
 #pragma once
 // What Alibaba Cloud SMS's two gateway kinds (aliyun_sms, aliyun_card) share: the RPC request with
 // its common parameters, the OutId Herald puts in a call, and the classification of the answer's
-// Code. GATEWAYS.md §4; docs/gateways.md "Alibaba Cloud SMS".
+// Code. docs/gateways.md "Alibaba Cloud SMS".
 #include <cstddef>
 #include <span>
 #include <string>
@@ -14,8 +14,8 @@
 namespace herald::gateway {
 
 inline constexpr std::string_view aliyun_api_version = "2017-05-25";
-inline constexpr std::size_t aliyun_max_batch = 100;    // SendBatchSms numbers per call (GATEWAYS.md §4)
-inline constexpr std::size_t aliyun_out_id_max = 256;   // OutId characters (GATEWAYS.md §4, SendSms)
+inline constexpr std::size_t aliyun_max_batch = 100;    // SendBatchSms numbers per call (docs/gateways.md)
+inline constexpr std::size_t aliyun_out_id_max = 256;   // OutId characters (docs/gateways.md, SendSms)
 
 struct aliyun_credentials {
   std::string access_key_id;      // the account's app_id
@@ -46,7 +46,7 @@ std::string aliyun_event_out_id(const model::event& e);
 // recompute it from the same items.
 std::string aliyun_call_out_id(std::span<const model::event* const> items);
 
-// The classification table of Alibaba Cloud's answer codes (GATEWAYS.md §4; docs/gateways.md
+// The classification table of Alibaba Cloud's answer codes (docs/gateways.md "Alibaba Cloud SMS"
 // lists the same rows). "OK" is sent; a code no row matches is ambiguous.
 outcome_class classify_aliyun_code(std::string_view code) noexcept;
 

@@ -1,6 +1,6 @@
 #pragma once
-// Alibaba Cloud RPC signature, V2 (HMAC-SHA1): GATEWAYS.md §4 "Signature (RPC, V2)",
-// docs/gateways.md "Alibaba Cloud SMS". These functions are the only place that knows the rule;
+// Alibaba Cloud RPC signature, V2 (HMAC-SHA1): docs/gateways.md "Alibaba Cloud SMS",
+// "Signature". These functions are the only place that knows the rule;
 // `herald sign --scheme aliyun-rpc` prints the canonical query and the string to sign they make.
 // Secrets and signatures are never logged.
 #include <string>

@@ -1,6 +1,6 @@
 #pragma once
-// Alibaba Cloud SMS, SendSms / SendBatchSms (gateway kind aliyun_sms): GATEWAYS.md §4,
-// docs/gateways.md "Alibaba Cloud SMS".
+// Alibaba Cloud SMS, SendSms / SendBatchSms (gateway kind aliyun_sms): docs/gateways.md
+// "Alibaba Cloud SMS".
 #include <cstddef>
 #include <optional>
 #include <span>

@@ -5,7 +5,7 @@
 // A-Z a-z 0-9 - _ . ~, with upper-case hex; UTF-8 text is encoded byte by byte. A space is
 // written %20, not '+': both decode to a space in every form decoder, but %20 also means a space
 // to a plain RFC 3986 decoder, and this exact encoding is the one Alibaba Cloud's RPC signature
-// needs (GATEWAYS.md §4), so one encoder serves every gateway.
+// needs (docs/gateways.md "Alibaba Cloud SMS", "Signature"), so one encoder serves every gateway.
 #include <cstddef>
 #include <span>
 #include <string>

@@ -1,6 +1,5 @@
 #pragma once
-// 蜂巢 (fw199) gateway, 抖店 (Douyin shop) SMS batch: GATEWAYS.md §3, docs/gateways.md
-// "fw199 抖店 SMS batch".
+// 蜂巢 (fw199) gateway, 抖店 (Douyin shop) SMS batch: docs/gateways.md "fw199 抖店 SMS batch".
 #include <cstddef>
 #include <optional>
 #include <span>
@@ -13,7 +12,7 @@
 
 namespace herald::gateway {
 
-inline constexpr std::size_t fw199_douyin_max_items = 100;  // sms_message_list per call (GATEWAYS.md §3)
+inline constexpr std::size_t fw199_douyin_max_items = 100;  // sms_message_list per call (docs/gateways.md)
 
 class fw199_douyin final : public gateway {
  public:
@@ -21,7 +20,7 @@ class fw199_douyin final : public gateway {
   explicit fw199_douyin(const config::account_config& account);
 
   capabilities caps() const override;
-  // sign_name + '\x1f' + template_code: `sign` and `template_id` are per call (GATEWAYS.md §3).
+  // sign_name + '\x1f' + template_code: `sign` and `template_id` are per call (docs/gateways.md).
   std::string route_key(const model::event& e) const override;
   http_request build(std::span<const model::event* const> items, const send_context& ctx) const override;
   std::vector<item_result> parse(int http_status, std::string_view body,
@@ -54,11 +53,11 @@ void append_fw199_douyin_request_data(std::string& out, std::span<const model::e
 
 // The classification table for the message of one item whose own code is not 0 (docs/gateways.md
 // lists the same rows). A whole call with an outer code other than 0 is classified by
-// classify_fw199_call_message (fw199_taobao.hpp): the same gateway, the same rule (GATEWAYS.md §2).
+// classify_fw199_call_message (fw199_taobao.hpp): the same gateway, the same rule.
 outcome_class classify_fw199_douyin_item_message(std::string_view message) noexcept;
 
 // ------------------------------------------------------------------------------------------------
-// The send-result query, `/gateway/dd/sms/send/result`. *UNCONFIRMED*: GATEWAYS.md §3 says the
+// The send-result query, `/gateway/dd/sms/send/result`. *UNCONFIRMED* (docs/gateways.md): the
 // gateway is reported to proxy Douyin's sms.sendResult there, but neither the request nor the
 // answer shape is published. Everything this code assumes about it is in these two functions
 // (src/gateway/fw199_douyin_result.cpp) and in docs/gateways.md; correct it there.

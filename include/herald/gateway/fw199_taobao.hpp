@@ -1,5 +1,5 @@
 #pragma once
-// 蜂巢 (fw199) gateway, Taobao OAID batch: GATEWAYS.md §2, docs/gateways.md "fw199 Taobao OAID batch".
+// 蜂巢 (fw199) gateway, Taobao OAID batch: docs/gateways.md "fw199 Taobao OAID batch".
 #include <cstddef>
 #include <span>
 #include <string>
@@ -10,7 +10,7 @@
 
 namespace herald::gateway {
 
-inline constexpr std::size_t fw199_taobao_max_items = 100;  // per call (GATEWAYS.md §2)
+inline constexpr std::size_t fw199_taobao_max_items = 100;  // per call (docs/gateways.md)
 
 class fw199_taobao final : public gateway {
  public:

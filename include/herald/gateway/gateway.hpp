@@ -1,5 +1,5 @@
 #pragma once
-// One small interface for every SMS gateway (GATEWAYS.md). Implementations are pure: they build
+// One small interface for every SMS gateway (docs/gateways.md). Implementations are pure: they build
 // requests and parse answers, with no sockets or clocks (the time comes in send_context).
 #include <cstddef>
 #include <cstdint>
@@ -15,7 +15,7 @@
 
 namespace herald::gateway {
 
-// Herald's outcome classes (GATEWAYS.md, "Outcome classes").
+// Herald's outcome classes (docs/gateways.md "Common to every gateway", "Outcome classes").
 enum class outcome_class { sent, permanent, recipient_limited, throttled, ambiguous };
 std::string_view to_string(outcome_class c);
 
@@ -39,7 +39,7 @@ struct send_context {
 };
 
 // ------------------------------------------------------------------------------------------------
-// Receipt checks (issue 5; GATEWAYS.md "ambiguous"; docs/gateways.md "Receipt checks").
+// Receipt checks (issue 5; docs/gateways.md "Receipt checks").
 //
 // A send that ended `ambiguous` may have gone out. Before anything is resent, the retry layer asks
 // the gateway whether it has a record of it. What each verdict means for the retry layer:

@@ -1,6 +1,7 @@
 #pragma once
-// Request signatures, one function per scheme, so that a scheme found wrong is fixed in one place
-// (GATEWAYS.md: "keep it in one place"). Secrets and signatures are never logged.
+// The fw199 request signature, one function for the scheme, so that a rule found wrong is fixed in
+// one place (docs/gateways.md "Common to every gateway"; TOP's and Alibaba Cloud's are in
+// top_sign.hpp and aliyun_sign.hpp). Secrets and signatures are never logged.
 #include <string>
 #include <string_view>
 #include <utility>
@@ -10,7 +11,7 @@ namespace herald::gateway {
 
 using sign_param = std::pair<std::string_view, std::string_view>;  // (name, raw value)
 
-// fw199 (蜂巢) signature, GATEWAYS.md §2 "Signature (fw199)", docs/gateways.md: every field except
+// fw199 (蜂巢) signature, docs/gateways.md "fw199 Taobao OAID batch", "Signature": every field except
 // `sign`, sorted by name in byte order (ties by value, so the result never depends on the input's
 // order), concatenated as name + value with raw (not URL-encoded) values, empty values included.
 // *Unconfirmed* against an official vector: this function is the only place that knows the rule.

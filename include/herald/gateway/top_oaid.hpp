@@ -1,6 +1,6 @@
 #pragma once
-// Taobao Open Platform (TOP) taobao.jst.sms.oaid.message.send: GATEWAYS.md §1,
-// docs/gateways.md "TOP OAID send". One message per call.
+// Taobao Open Platform (TOP) taobao.jst.sms.oaid.message.send: docs/gateways.md "TOP OAID send".
+// One message per call.
 #include <span>
 #include <string>
 #include <string_view>

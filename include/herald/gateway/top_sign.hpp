@@ -1,7 +1,7 @@
 #pragma once
-// Taobao Open Platform (TOP) request signature: GATEWAYS.md §1 "Signature (TOP)",
-// docs/gateways.md "TOP OAID send". One function per step, so that a rule found wrong is fixed
-// in one place. Secrets and signatures are never logged.
+// Taobao Open Platform (TOP) request signature: docs/gateways.md "TOP OAID send", "Signature".
+// One function per step, so that a rule found wrong is fixed in one place. Secrets and signatures
+// are never logged.
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,7 +11,7 @@
 
 namespace herald::gateway {
 
-// The `sign_method` values TOP accepts (GATEWAYS.md §1).
+// The `sign_method` values TOP accepts (docs/gateways.md).
 enum class top_sign_method { md5, hmac, hmac_sha256 };
 
 // "md5", "hmac", "hmac-sha256": the wire spelling, as the account config spells it too.

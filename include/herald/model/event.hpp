@@ -22,7 +22,8 @@ struct recipient {
 };
 
 // Alibaba Cloud card SMS (aliyun_card accounts): template_code is the CardTemplateCode and params
-// its dyncParams; numbers that cannot show a card fall back as below (GATEWAYS.md §4).
+// its dyncParams; numbers that cannot show a card fall back as below (docs/gateways.md
+// "Alibaba Cloud SMS").
 struct card_fields {
   std::string fallback_type = "SMS";    // SMS | DIGITALSMS | NONE
   std::string fallback_template_code;   // SmsTemplateCode or DigitalTemplateCode
