@@ -9,17 +9,14 @@
 namespace herald::ledger {
 namespace {
 
-// Hash inputs are built here, not in a new string per key (two per event).
+// The ledger's hash input is built here, not in a new string per event.
 thread_local std::string hash_input;
 
-// 16 bytes of SHA-256 as base64 (22 characters, the padding dropped), appended to out: short keys
-// keep Redis memory per record low, and 128 bits keep collisions out of reach.
-void append_short_hash(std::string& out, std::string_view domain, std::string_view a, std::string_view b) {
-  hash_input.clear();
-  hash_input.append(domain).push_back('\x1f');
-  hash_input.append(a).push_back('\x1f');
-  hash_input.append(b);
-  const auto digest = crypto::sha256(hash_input);
+// 16 bytes of HMAC-SHA256 as base64 (22 characters, the padding dropped), appended to out: short
+// keys keep Redis memory per record low, and 128 bits keep collisions out of reach.
+void append_short_mac(std::string& out, const crypto::hmac_sha256_key& key, std::string_view domain,
+                      std::string_view a, std::string_view b) {
+  const auto digest = crypto::hmac_sha256(key).update(domain).update("\x1f").update(a).update("\x1f").update(b).finish();
   crypto::append_base64(out, std::string_view(reinterpret_cast<const char*>(digest.data()), 16));
   while (out.back() == '=') out.pop_back();
 }
@@ -35,14 +32,17 @@ ledger_layout layout_for(std::uint32_t retention_hours) {
 }
 
 item_keys make_keys(std::string_view prefix, const model::event& e, std::int64_t now_seconds, int offset_minutes,
-                    const ledger_layout& layout) {
+                    const ledger_layout& layout, const crypto::hmac_sha256_key& recipient_key) {
   item_keys k;
-  make_keys_into(k, prefix, e, now_seconds, offset_minutes, layout);
+  make_keys_into(k, prefix, e, now_seconds, offset_minutes, layout, recipient_key);
   return k;
 }
 
 void make_keys_into(item_keys& k, std::string_view prefix, const model::event& e, std::int64_t now_seconds,
-                    int offset_minutes, const ledger_layout& layout) {
+                    int offset_minutes, const ledger_layout& layout, const crypto::hmac_sha256_key& recipient_key) {
+  // The record's id is a plain hash of account and event id: no recipient in it (a derived event
+  // id is itself keyed, see derive_event_id), and a new recipient key leaves given event ids'
+  // records where they are.
   {
     hash_input.clear();
     hash_input.append("event\x1f").append(e.account).push_back('\x1f');
@@ -66,7 +66,7 @@ void make_keys_into(item_keys& k, std::string_view prefix, const model::event& e
   // A by_order recipient is the buyer of that order: the order id stands for the person.
   const std::string_view who = e.to.kind == model::recipient_kind::by_order ? std::string_view(e.order_id)
                                                                              : std::string_view(e.to.value);
-  append_short_hash(k.quota, "recipient", model::to_string(e.to.kind), who);
+  append_short_mac(k.quota, recipient_key, "recipient", model::to_string(e.to.kind), who);
 }
 
 std::int64_t quota_ttl_seconds(std::int64_t now_seconds, int offset_minutes) {

@@ -408,7 +408,7 @@ status decode_event_into(std::string_view bytes, const config::herald_config& cf
       return make_error(std::string(problem));
 
   if (e.event_id.empty()) {
-    e.event_id = derive_event_id(e);
+    e.event_id = derive_event_id(e, cfg.ledger.recipient_hash_key);
     e.is_event_id_derived = true;
   }
   return ok;

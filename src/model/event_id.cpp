@@ -46,22 +46,21 @@ bool accepts_recipient(config::gateway_kind gateway, recipient_kind kind) {
   return false;
 }
 
-// "d:" + hex of the first 16 bytes of SHA-256 over account, order_id, template_code, recipient
-// kind and recipient value joined by 0x1f (unit separator, which none of them may contain:
+// "d:" + hex of the first 16 bytes of HMAC-SHA256 (with the recipient hash key) over account,
+// order_id, template_code, recipient kind and recipient value joined by 0x1f (unit separator, which none of them may contain:
 // decode_event rejects control characters). A by_order recipient has an empty value: the order
 // (already in the key) is the recipient. Not over params or sign_name: the same template to
 // the same person about the same order is the same notification, even if an amount was edited.
-// Changing this rule changes every derived key: a replay across the change would resend.
-std::string derive_event_id(const event& e) {
-  thread_local std::string input;
-  input.clear();
+// Changing this rule, or the key, changes every derived key: a replay across the change would
+// resend (docs/ledger.md, "Recipient hashes").
+std::string derive_event_id(const event& e, const crypto::hmac_sha256_key& recipient_key) {
+  crypto::hmac_sha256 mac(recipient_key);
   for (std::string_view part : {std::string_view(e.account), std::string_view(e.order_id),
                                 std::string_view(e.template_code), to_string(e.to.kind)}) {
-    input.append(part);
-    input.push_back('\x1f');
+    mac.update(part).update("\x1f");
   }
-  input.append(e.to.value);
-  auto digest = crypto::sha256(input);
+  mac.update(e.to.value);
+  const auto digest = mac.finish();
   std::string id = "d:";
   id += crypto::to_hex(std::string_view(reinterpret_cast<const char*>(digest.data()), 16));
   return id;

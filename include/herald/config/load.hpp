@@ -36,9 +36,13 @@ herald_config parse_config(std::string_view json_text, const getenv_function& ge
 herald_config load_config_file(const std::string& path, const getenv_function& getenv = process_getenv);
 
 // The effective configuration (defaults filled in) as pretty JSON in the same shape as the file,
-// with app_secret / access_key_secret / session / redis.password and secret-looking librdkafka
-// properties replaced by "***" (empty ones stay ""). For `herald check-config`.
+// with app_secret / access_key_secret / session / redis.password / ledger.recipient_hash_key and
+// secret-looking librdkafka properties replaced by "***" (empty ones stay ""), URLs through
+// redact_url. For `herald check-config`.
 std::string to_redacted_json(const herald_config& cfg);
+// A URL as check-config prints it: user info and the query (which may carry a token) replaced by
+// "***", e.g. https://gw.example.com/send?*** (the scheme, host, port and path are shown).
+std::string redact_url(std::string_view url);
 
 // Splits and checks an endpoint URL: https://host[:port][/path][?query], or http:// when
 // allow_plain_http. The port defaults to 443 / 80, the target to "/". No user info, no fragment.

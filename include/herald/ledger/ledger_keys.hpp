@@ -1,11 +1,12 @@
 #pragma once
 // Where the ledger and the quota live in Redis. Recipients and idempotency keys are stored only
-// as hashes (ARCHITECTURE.md, promise 5).
+// as hashes; recipients' with a secret key (docs/ledger.md, "Recipient hashes").
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "herald/model/event.hpp"
+#include "herald/util/hmac_sha256.hpp"
 
 namespace herald::ledger {
 
@@ -37,12 +38,15 @@ struct item_keys {
   std::int32_t period = 0;
 };
 
-// now_seconds decides the quota day, a calendar day at offset_minutes east of UTC.
+// now_seconds decides the quota day, a calendar day at offset_minutes east of UTC. The quota key
+// names the recipient by HMAC-SHA256 with recipient_key (ledger.recipient_hash_key): without the
+// key, a phone number cannot be found from its key by trying every number.
 item_keys make_keys(std::string_view prefix, const model::event& e, std::int64_t now_seconds, int offset_minutes,
-                    const ledger_layout& layout);
-// The same into k, reusing its strings' buffers (the worker's reused items).
+                    const ledger_layout& layout, const crypto::hmac_sha256_key& recipient_key);
+// The same into k, reusing its strings' buffers (the worker's reused items). Allocates nothing
+// once k's buffers are large enough.
 void make_keys_into(item_keys& k, std::string_view prefix, const model::event& e, std::int64_t now_seconds,
-                    int offset_minutes, const ledger_layout& layout);
+                    int offset_minutes, const ledger_layout& layout, const crypto::hmac_sha256_key& recipient_key);
 
 // Seconds a quota counter must live: to the end of its quota day, plus an hour of slack.
 std::int64_t quota_ttl_seconds(std::int64_t now_seconds, int offset_minutes);

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "herald/config/config.hpp"
+#include "herald/util/hmac_sha256.hpp"
 #include "herald/util/result.hpp"
 
 namespace herald::model {
@@ -65,7 +66,8 @@ status decode_event_into(std::string_view bytes, const config::herald_config& cf
 
 // The idempotency key derived when an event carries no event_id: account + order + template +
 // recipient, so that the same notification to the same person is recognised on redelivery.
-std::string derive_event_id(const event& e);
+// Keyed with recipient_key (ledger.recipient_hash_key), since the id shows in outcomes and logs.
+std::string derive_event_id(const event& e, const crypto::hmac_sha256_key& recipient_key);
 
 std::string_view to_string(recipient_kind k);  // "oaid", "post_tel", "phone": the JSON key
 std::optional<recipient_kind> parse_recipient_kind(std::string_view key);

@@ -182,3 +182,57 @@ TEST_CASE("a default config round-trips through the redacted output too") {
     CHECK(to_redacted_json(back) == to_redacted_json(one));
   }
 }
+
+TEST_CASE("URLs are printed without their query or user info, row by row") {
+  struct row {
+    const char* url;
+    const char* printed;
+  };
+  for (const row& r : {
+           row{"https://gw.example.com/jst/sms/oaid/send", "https://gw.example.com/jst/sms/oaid/send"},
+           row{"https://gw.example.com:8443/send?token=t0k3n&x=1", "https://gw.example.com:8443/send?***"},
+           row{"https://gw.example.com?token=t0k3n", "https://gw.example.com?***"},
+           row{"https://gw.example.com/send?", "https://gw.example.com/send?***"},
+           row{"https://gw.example.com/a#frag", "https://gw.example.com/a#***"},
+           row{"https://user:pa55@gw.example.com/send?k=v", "https://***@gw.example.com/send?***"},
+           row{"https://gw.example.com/path@with-at", "https://gw.example.com/path@with-at"},
+           row{"http://127.0.0.1:18080/", "http://127.0.0.1:18080/"},
+           row{"", ""},
+       }) {
+    CAPTURE(r.url);
+    CHECK(redact_url(r.url) == r.printed);
+  }
+}
+
+TEST_CASE("check-config output shows endpoints without a token in their query") {
+  herald_config cfg = parse_config(config_with_account(R"({"gateway": "fw199_douyin",
+      "endpoint": "https://gw.example.com/gateway/dd/sms/send?access_token=tok-9", "app_id": "a", "app_secret": "s",
+      "seller_nick": "n", "receipt_endpoint": "https://gw.example.com/r?sig=rcpt-10"})"),
+                                   fake_env{}.function());
+  const std::string json = to_redacted_json(cfg);
+  CHECK(json.find("tok-9") == std::string::npos);
+  CHECK(json.find("rcpt-10") == std::string::npos);
+  rapidjson::Document doc;
+  doc.Parse(json.c_str());
+  REQUIRE_FALSE(doc.HasParseError());
+  CHECK(std::string(doc["accounts"]["shop-a"]["endpoint"].GetString()) == "https://gw.example.com/gateway/dd/sms/send?***");
+  CHECK(std::string(doc["accounts"]["shop-a"]["receipt_endpoint"].GetString()) == "https://gw.example.com/r?***");
+  // The worker still has the whole URL.
+  CHECK(cfg.accounts.at("shop-a").endpoint.target == "/gateway/dd/sms/send?access_token=tok-9");
+}
+
+TEST_CASE("the recipient hash key is shown only as set or not") {
+  fake_env env{{{"HERALD_RECIPIENT_HASH_KEY", "key-material-0123456789"}}};
+  herald_config with_key =
+      parse_config(minimal_config("", R"("ledger": {"recipient_hash_key": "${HERALD_RECIPIENT_HASH_KEY}"})"), env.function());
+  const std::string json = to_redacted_json(with_key);
+  CHECK(json.find("key-material") == std::string::npos);
+  rapidjson::Document doc;
+  doc.Parse(json.c_str());
+  REQUIRE_FALSE(doc.HasParseError());
+  CHECK(std::string(doc["ledger"]["recipient_hash_key"].GetString()) == "***");
+
+  doc.Parse(to_redacted_json(parse_config(minimal_config(), fake_env{}.function())).c_str());
+  REQUIRE_FALSE(doc.HasParseError());
+  CHECK(std::string(doc["ledger"]["recipient_hash_key"].GetString()).empty());
+}

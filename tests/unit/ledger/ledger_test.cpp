@@ -7,6 +7,8 @@
 using namespace herald;
 
 namespace {
+const crypto::hmac_sha256_key key("test-recipient-key-0123");
+
 model::event sample() {
   model::event e;
   e.event_id = "evt-1";
@@ -20,7 +22,7 @@ model::event sample() {
 
 TEST_CASE("ledger keys hold no recipient or event id in clear") {
   auto e = sample();
-  auto k = ledger::make_keys("herald:", e, 1'700'000'000, 480, ledger::layout_for(72));
+  auto k = ledger::make_keys("herald:", e, 1'700'000'000, 480, ledger::layout_for(72), key);
   // A record id: 4 hex digits of period bucket, then 12 bytes of hash.
   REQUIRE(k.ledger.size() == 16);
   CHECK(k.ledger.substr(0, 4).find_first_not_of("0123456789abcdef") == std::string::npos);
@@ -49,8 +51,8 @@ TEST_CASE("the quota day follows the configured UTC offset") {
   auto e = sample();
   // 2023-11-14T16:30:00Z is already 2023-11-15 at +08:00 but still 2023-11-14 at UTC.
   const std::int64_t t = 1'699'979'400;
-  CHECK(ledger::make_keys("h:", e, t, 480, ledger::layout_for(72)).quota.find(":20231115:") != std::string::npos);
-  CHECK(ledger::make_keys("h:", e, t, 0, ledger::layout_for(72)).quota.find(":20231114:") != std::string::npos);
+  CHECK(ledger::make_keys("h:", e, t, 480, ledger::layout_for(72), key).quota.find(":20231115:") != std::string::npos);
+  CHECK(ledger::make_keys("h:", e, t, 0, ledger::layout_for(72), key).quota.find(":20231114:") != std::string::npos);
   CHECK(ledger::quota_ttl_seconds(t, 480) == 23 * 3600 + 1800 + 3600);  // 00:30 local: 23.5 h left
 }
 
@@ -58,13 +60,13 @@ TEST_CASE("different events, recipients and categories get different keys") {
   auto a = sample();
   auto b = sample();
   b.event_id = "evt-2";
-  CHECK(ledger::make_keys("h:", a, 0, 480, ledger::layout_for(72)).ledger != ledger::make_keys("h:", b, 0, 480, ledger::layout_for(72)).ledger);
-  CHECK(ledger::make_keys("h:", a, 0, 480, ledger::layout_for(72)).quota == ledger::make_keys("h:", b, 0, 480, ledger::layout_for(72)).quota);
+  CHECK(ledger::make_keys("h:", a, 0, 480, ledger::layout_for(72), key).ledger != ledger::make_keys("h:", b, 0, 480, ledger::layout_for(72), key).ledger);
+  CHECK(ledger::make_keys("h:", a, 0, 480, ledger::layout_for(72), key).quota == ledger::make_keys("h:", b, 0, 480, ledger::layout_for(72), key).quota);
   b.to.value = "other";
-  CHECK(ledger::make_keys("h:", a, 0, 480, ledger::layout_for(72)).quota != ledger::make_keys("h:", b, 0, 480, ledger::layout_for(72)).quota);
+  CHECK(ledger::make_keys("h:", a, 0, 480, ledger::layout_for(72), key).quota != ledger::make_keys("h:", b, 0, 480, ledger::layout_for(72), key).quota);
   b = sample();
   b.category = config::category::marketing;
-  CHECK(ledger::make_keys("h:", a, 0, 480, ledger::layout_for(72)).quota != ledger::make_keys("h:", b, 0, 480, ledger::layout_for(72)).quota);
+  CHECK(ledger::make_keys("h:", a, 0, 480, ledger::layout_for(72), key).quota != ledger::make_keys("h:", b, 0, 480, ledger::layout_for(72), key).quota);
 }
 
 TEST_CASE("reserve answers decode into verdicts") {
@@ -110,26 +112,39 @@ TEST_CASE("recipients addressed by order have a quota per order, not one per acc
   a.to = {model::recipient_kind::by_order, ""};
   auto b = a;
   b.order_id = "another-order";
-  CHECK(ledger::make_keys("h:", a, 0, 480, ledger::layout_for(72)).quota != ledger::make_keys("h:", b, 0, 480, ledger::layout_for(72)).quota);
+  CHECK(ledger::make_keys("h:", a, 0, 480, ledger::layout_for(72), key).quota != ledger::make_keys("h:", b, 0, 480, ledger::layout_for(72), key).quota);
 }
 
 TEST_CASE("ledger keys are the documented hashes, byte for byte (a new build must find an older one's)") {
   // Computed independently: sha256("event\x1f" account "\x1f" event_id): bucket = first 16 bits
   // modulo 3 * 8192 (72 hours), then the next 12 bytes; the recipient hash is base64 of 16 bytes
-  // of sha256("recipient\x1f" kind "\x1f" value), without padding.
-  auto k = ledger::make_keys("herald:", sample(), 1'700'000'000, 480, ledger::layout_for(72));
+  // of HMAC-SHA256 keyed with the recipient hash key over "recipient\x1f" kind "\x1f" value,
+  // without padding (python3: hmac.new(key, msg, hashlib.sha256)).
+  auto k = ledger::make_keys("herald:", sample(), 1'700'000'000, 480, ledger::layout_for(72), key);
   CHECK(k.ledger.substr(0, 4) == "1dd3");
   CHECK(crypto::to_hex(k.ledger.substr(4)) == "974aa22ada39a0b371e19146");
-  CHECK(k.quota == "herald:q:shop-a:t:20231115:kWRMvN77VY/4Z3FLcAfWPw");
+  CHECK(k.quota == "herald:q:shop-a:t:20231115:N0u283QEQnekNiaxyF1qcw");
+  // Not the unkeyed SHA-256 of earlier versions (kWRMvN77VY/4Z3FLcAfWPw), which anyone could
+  // compute for every phone number.
+}
+
+TEST_CASE("the recipient hash key decides the quota key, not the ledger record's id") {
+  const crypto::hmac_sha256_key other("another-recipient-key-456");
+  const auto a = ledger::make_keys("h:", sample(), 1'700'000'000, 480, ledger::layout_for(72), key);
+  const auto b = ledger::make_keys("h:", sample(), 1'700'000'000, 480, ledger::layout_for(72), other);
+  CHECK(a.quota != b.quota);
+  CHECK(a.quota.substr(0, a.quota.rfind(':')) == b.quota.substr(0, b.quota.rfind(':')));
+  // A given event id's record survives a key rotation (docs/ledger.md, "Recipient hashes").
+  CHECK(a.ledger == b.ledger);
 }
 
 TEST_CASE("keys made into used keys equal keys made fresh") {
   auto e = sample();
-  ledger::item_keys reused = ledger::make_keys("a-much-longer-prefix:", e, 1'700'000'000, 480, ledger::layout_for(24));
+  ledger::item_keys reused = ledger::make_keys("a-much-longer-prefix:", e, 1'700'000'000, 480, ledger::layout_for(24), key);
   e.event_id = "evt-2";
   e.category = config::category::marketing;
-  ledger::make_keys_into(reused, "h:", e, 1'800'000'000, 0, ledger::layout_for(72));
-  const auto fresh = ledger::make_keys("h:", e, 1'800'000'000, 0, ledger::layout_for(72));
+  ledger::make_keys_into(reused, "h:", e, 1'800'000'000, 0, ledger::layout_for(72), key);
+  const auto fresh = ledger::make_keys("h:", e, 1'800'000'000, 0, ledger::layout_for(72), key);
   CHECK(reused.ledger == fresh.ledger);
   CHECK(reused.quota == fresh.quota);
   CHECK(reused.period == fresh.period);

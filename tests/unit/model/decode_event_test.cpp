@@ -39,7 +39,7 @@ TEST_CASE("a fw199_taobao event addressed by oaid decodes with defaults") {
   CHECK(e.category == config::category::transactional);
   CHECK(e.extend.empty());
   CHECK(e.is_event_id_derived);
-  CHECK(e.event_id == derive_event_id(e));
+  CHECK(e.event_id == derive_event_id(e, cfg.ledger.recipient_hash_key));
 }
 
 TEST_CASE("every field is read, params kept as compact JSON with numbers as written") {
@@ -259,7 +259,7 @@ TEST_CASE("a fw199_douyin event may address the buyer of its order with {\"by_or
   CHECK(r->to.kind == recipient_kind::by_order);
   CHECK(r->to.value.empty());
   CHECK(r->is_event_id_derived);
-  CHECK(r->event_id == derive_event_id(r.value()));
+  CHECK(r->event_id == derive_event_id(r.value(), cfg.ledger.recipient_hash_key));
   CHECK(recipient_kind_for(config::gateway_kind::fw199_douyin) == recipient_kind::post_tel);  // still the main kind
 }
 

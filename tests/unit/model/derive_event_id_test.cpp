@@ -3,11 +3,16 @@
 #include "event_test_support.hpp"
 #include "herald/model/event.hpp"
 #include "herald/util/crypto.hpp"
+#include "herald/util/hmac_sha256.hpp"
 
 using namespace herald;
 using namespace herald::model;
 
 namespace {
+
+const crypto::hmac_sha256_key key("test-recipient-key-0123");  // as in event_test_support.hpp
+
+std::string derive_event_id(const event& e) { return model::derive_event_id(e, key); }
 
 event sample() {
   event e;
@@ -21,11 +26,19 @@ event sample() {
 
 }  // namespace
 
-TEST_CASE("the derived id is d: and the first 16 bytes of SHA-256 over the joined fields, in hex") {
-  auto digest = crypto::sha256("shop-a\x1f" "3006925020239565830\x1f" "SMS_12345\x1f" "oaid\x1f" "OAID-1");
-  std::string expected = "d:" + crypto::to_hex(std::string_view(reinterpret_cast<const char*>(digest.data()), 16));
-  CHECK(derive_event_id(sample()) == expected);
-  CHECK(expected.size() == 34);
+TEST_CASE("the derived id is d: and the first 16 bytes of HMAC-SHA256 over the joined fields, in hex") {
+  // python3: "d:" + hmac.new(key, "\x1f".join(fields).encode(), hashlib.sha256).hexdigest()[:32]
+  CHECK(derive_event_id(sample()) == "d:ac768cf0cf62de9380eb2a2d4e2b35ff");
+  // The same as OpenSSL's HMAC over the joined fields; not the plain SHA-256 of earlier versions.
+  const std::string joined = "shop-a\x1f" "3006925020239565830\x1f" "SMS_12345\x1f" "oaid\x1f" "OAID-1";
+  CHECK(derive_event_id(sample()) == "d:" + crypto::hmac_sha256_hex("test-recipient-key-0123", joined).substr(0, 32));
+  auto digest = crypto::sha256(joined);
+  CHECK(derive_event_id(sample()) != "d:" + crypto::to_hex(std::string_view(reinterpret_cast<const char*>(digest.data()), 16)));
+}
+
+TEST_CASE("the derived id depends on the recipient hash key") {
+  CHECK(model::derive_event_id(sample(), crypto::hmac_sha256_key("another-recipient-key-456")) != derive_event_id(sample()));
+  CHECK(model::derive_event_id(sample(), crypto::hmac_sha256_key("test-recipient-key-0123")) == derive_event_id(sample()));
 }
 
 TEST_CASE("the derived id is stable and changes when any of its components changes") {
@@ -79,9 +92,7 @@ TEST_CASE("a by_order recipient derives from its kind and an empty value; the or
   e.account = "shop-dy";
   e.template_code = "ST_72dd4e2c";
   e.to = {recipient_kind::by_order, ""};
-  auto digest = crypto::sha256("shop-dy\x1f" "3006925020239565830\x1f" "ST_72dd4e2c\x1f" "by_order\x1f");
-  CHECK(derive_event_id(e) ==
-        "d:" + crypto::to_hex(std::string_view(reinterpret_cast<const char*>(digest.data()), 16)));
+  CHECK(derive_event_id(e) == "d:3e43bdedc019f4c01a38d6926f3c2022");
 
   // Addressing the same order's buyer by post_tel is another notification (the ledger cannot know
   // that the two are one person).

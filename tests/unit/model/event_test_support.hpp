@@ -8,6 +8,7 @@ namespace herald::model::test {
 
 inline config::herald_config accounts_of_every_kind() {
   config::herald_config cfg;
+  cfg.ledger.recipient_hash_key = crypto::hmac_sha256_key("test-recipient-key-0123");
   auto add = [&](const std::string& name, config::gateway_kind kind) {
     config::account_config a;
     a.name = name;
