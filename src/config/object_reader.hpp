@@ -1,6 +1,6 @@
 #pragma once
 // Internal to herald_config: reading one JSON object of the config with its path, so that every
-// error names where it is (STYLE.md, config). Not a public header.
+// error names where it is (docs/architecture.md "How we write code", Config). Not a public header.
 #include <rapidjson/document.h>
 
 #include <cstdint>

@@ -1,4 +1,7 @@
-// Beast style (STYLE.md): a deadline per phase on the tcp_stream, close on any error. The only
+// Two deadlines on the tcp_stream rather than one per phase: resolve + connect + TLS handshake
+// share http.connect_timeout_ms, writing the request and reading its answer share
+// http.request_timeout_ms (how long a call may take). A connection that failed is closed, never
+// reused (docs/architecture.md "How we write code", Asynchrony and deadlines). The only
 // translation unit of the component that instantiates Beast's HTTP and SSL operations.
 #include "connection.hpp"
 

@@ -2,10 +2,11 @@
 // HTTPS (and, for tests, plain HTTP) client with a keep-alive pool per endpoint, on C++20
 // coroutines. Single-threaded: use it from the one thread that runs its executor's io_context.
 //
-// Each send has its own deadlines (STYLE.md, deadlines): waiting for a pooled connection and
-// resolve + connect + TLS handshake each within connect_timeout_ms; write + read within
+// Each send has its own deadlines (docs/architecture.md "How we write code", Asynchrony and
+// deadlines): waiting for a pooled connection within connect_timeout_ms; resolve + connect + TLS
+// handshake, together, within connect_timeout_ms; write + read, together, within
 // request_timeout_ms. What a failure means for a non-idempotent call is in exchange::fail (see
-// phase.hpp for the rules). Beast, Asio SSL and OpenSSL stay in the .cpp (STYLE.md, build time).
+// phase.hpp for the rules). Beast, Asio SSL and OpenSSL stay in the .cpp files (Build time).
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <chrono>

@@ -1,5 +1,6 @@
 #pragma once
-// Serialises an HTTP/1.1 request line and header block. Plain code (STYLE.md, sans-I/O): the
+// Serialises an HTTP/1.1 request line and header block. Plain code, no socket (docs/architecture.md
+// "How we write code", Pure decisions, thin I/O): the
 // client appends the body and writes the result in one piece.
 #include <string>
 #include <string_view>

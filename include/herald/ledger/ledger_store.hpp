@@ -1,5 +1,5 @@
 #pragma once
-// The ledger and quota in Redis: one round trip per batch (ARCHITECTURE.md, The ledger).
+// The ledger and quota in Redis: one round trip per batch (docs/ledger.md).
 #include <boost/asio/awaitable.hpp>
 #include <cstdint>
 #include <memory>

@@ -1,6 +1,6 @@
 #pragma once
-// The one final record every consumed event ends in, on the results topic (ARCHITECTURE.md,
-// Outcomes).
+// The one final record every consumed event ends in, on the results topic (docs/events.md,
+// "Outcome records"; docs/architecture.md, the promises).
 #include <cstdint>
 #include <string>
 #include <string_view>

@@ -1,6 +1,7 @@
 #pragma once
-// The worker's counters and gauges as Prometheus text (STYLE.md: herald_ prefix, base units,
-// _total for counters; never a recipient, secret or signature in a label).
+// The worker's counters and gauges as Prometheus text (docs/architecture.md "How we write code":
+// herald_ prefix, base units, _total for counters; never a recipient, secret or signature in a
+// label).
 #include <cstdint>
 #include <string>
 

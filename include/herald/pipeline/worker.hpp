@@ -1,6 +1,7 @@
 #pragma once
 // The worker: Kafka → decode → guard (Redis ledger + quota) → batch → signed HTTPS → settle →
-// outcomes → commit (ARCHITECTURE.md, Data flow). Everything runs on one io_context thread.
+// outcomes → commit (docs/architecture.md, "The path of one event"). Everything runs on one
+// io_context thread.
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <cstdint>

@@ -1,5 +1,6 @@
 #pragma once
-// One JSON object per log line on stderr (STYLE.md, logs). Never pass a recipient, secret or
+// One JSON object per log line on stderr (docs/architecture.md "How we write code", Logs and
+// metrics). Never pass a recipient, secret or
 // signature as a field.
 #include <cstdint>
 #include <initializer_list>

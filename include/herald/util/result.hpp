@@ -1,5 +1,6 @@
 #pragma once
-// A value or an error message: the hot path's alternative to exceptions (STYLE.md, errors).
+// A value or an error message: the hot path's alternative to exceptions (docs/architecture.md,
+// "How we write code", Errors).
 #include <string>
 #include <utility>
 #include <variant>

@@ -1,5 +1,6 @@
 #pragma once
-// Wall-clock helpers. Pure functions take the time as an argument (STYLE.md: pass the time in).
+// Wall-clock helpers. Pure functions take the time as an argument (docs/architecture.md,
+// "How we write code": the time is passed in).
 #include <cstdint>
 #include <string>
 #include <string_view>
