@@ -1,7 +1,7 @@
 #pragma once
 // The record Herald writes to a Kafka retry/delay topic when an event must wait: a long backoff
 // after throttling, a receipt check's grace period, or a marketing event outside its window
-// (issue 5; ARCHITECTURE.md, Outcomes). Once the envelope is durably on the retry topic the source
+// (issue 5; docs/retries.md). Once the envelope is durably on the retry topic the source
 // offset is settled and may commit; the event's one outcome comes when the retry consumer handles it.
 //
 // How the retry consumer uses not_before
@@ -13,7 +13,7 @@
 //    commits through the same watermark once it is settled (or re-deferred with attempts + 1).
 //  - not_before > now: pause that partition (rd_kafka_pause_partitions), seek it back to the head's
 //    offset (the message is only valid during the callback, and librdkafka may have fetched past
-//    it), and arm one Asio timer for the earliest due head (delay = not_before - unix now); on
+//    it), and arm that partition's Asio timer for its head (delay = not_before - unix now); on
 //    expiry, resume the partition and the head is delivered again.
 // Never sleep the io_context thread, and never busy-poll (consume, find it early, seek, consume
 // again): a paused partition costs nothing, holds no memory, and the consumer keeps polling its
@@ -60,17 +60,19 @@ enum class retry_reason {
   throttled_backoff,  // the gateway throttled it; retried after a backoff (backoff.hpp)
   receipt_check,      // an ambiguous send; the receipt is looked at after a grace period
   marketing_window,   // a marketing event outside its window (marketing_window.hpp)
-  not_sent_backoff,   // a receipt check proved it was not sent; resent after a backoff
+  not_sent_backoff,   // nothing was sent (the call was never written, or a receipt check proved
+                      // it): sent again after a backoff
 };
 
 // What the retry consumer does when the envelope is due, which follows from the ledger's state.
 enum class retry_stage {
   send,           // the ledger holds nothing for it (never reserved, or released): through the guard
                   // as a fresh event
-  resend,         // the ledger holds `unknown`, but a receipt check proved it was not sent: take the
-                  // record over and send (never via a plain reserve, which would say maybe_sent)
-  receipt_check,  // the ledger holds `submitted` / `unknown`: ask the gateway's receipt first, never
-                  // resend straight away
+  resend,         // the ledger still holds the earlier attempt's record (`R` or `U`), but a receipt
+                  // check proved nothing was sent: take the record over and send (never via a
+                  // plain reserve, which would say maybe_sent)
+  receipt_check,  // the ledger holds `R` (reserved: a send may have been under way) or `U`
+                  // (unknown): ask the gateway's receipt first, never resend straight away
 };
 
 std::string_view to_string(retry_reason r) noexcept;
@@ -93,7 +95,7 @@ struct retry_envelope {
   std::uint32_t receipt_checks = 0;       // receipt checks made so far (absent in a record: 0)
 };
 
-// Field by field (model::source_position has no operator== of its own).
+// Every field compared, source included (the round-trip tests compare whole envelopes).
 bool operator==(const retry_envelope& a, const retry_envelope& b) noexcept;
 
 // Compact JSON, fields in the order of the example above; sent_at_ms is left out when absent.

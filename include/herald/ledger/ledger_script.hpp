@@ -38,11 +38,13 @@ struct reserve_answer {
 // The message_id argument of a settle_op::unknown: the send's time and, for a batch call, its OutId.
 std::string unknown_record_detail(std::int64_t sent_at_seconds, std::string_view call_out_id);
 
-// KEYS: quota_1, quota_2, ... (the day buckets' names are built in the script from ARGV: they
-// depend on the day, and Redis Cluster support will need hash tags here; see docs).
-// ARGV: ledger key base ("<prefix>l:"), now (Unix seconds), days to look back, bucket TTL,
-//       quota TTL, then per item: record id, limit (0 = no quota). A new record goes into the
-//       bucket of now's UTC day (docs/ledger.md, How a reserve works).
+// KEYS: quota_1, quota_2, ... (the period buckets' names are built in the script from ARGV: they
+// depend on now's period, and Redis Cluster support will need hash tags here; docs/ledger.md,
+// "Redis Cluster").
+// ARGV: ledger key base ("<prefix>l:"), now (Unix seconds), the period's length in seconds,
+//       bucket TTL, quota TTL, then per item: record id, limit (0 = no quota). A record is looked
+//       for in two buckets, now's period's and the previous period's, whatever the retention; a
+//       new one goes into now's (docs/ledger.md, How a reserve works).
 const std::string& reserve_script();
 
 // Releases definite failures: KEYS: quota_1, ...; ARGV: ledger key base, then per item: record

@@ -1,6 +1,7 @@
 #pragma once
 // The asynchronous Redis client: one TCP connection driven by Asio coroutines on the caller's
-// (single-threaded) executor, hiredis used only to format commands and parse replies.
+// (single-threaded) executor. Commands are written by command.hpp; hiredis is used only to parse
+// replies (reply_reader.hpp).
 //
 // - Pipelining: exec() sends all its commands in one write and resolves with one reply per
 //   command. Concurrent exec() calls share the connection: requests queue FIFO, writes coalesce,

@@ -1,7 +1,7 @@
 #pragma once
-// One Redis command, formatted once into its RESP bytes by hiredis's formatter
-// (redisFormatCommandArgv). Arguments are binary-safe: spaces, CR/LF, NUL and non-ASCII bytes go
-// through unchanged.
+// One Redis command, written once into its RESP bytes by Herald itself (command.cpp: one
+// allocation; hiredis's formatter, used before, printf()ed every length and copied the result
+// again). Arguments are binary-safe: spaces, CR/LF, NUL and non-ASCII bytes go through unchanged.
 #include <initializer_list>
 #include <span>
 #include <string>
