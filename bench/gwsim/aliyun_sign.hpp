@@ -1,5 +1,5 @@
 // The Alibaba Cloud RPC signature (V2, HMAC-SHA1), implemented independently of Herald's client
-// from GATEWAYS.md §4:
+// from docs/gateways.md "Alibaba Cloud SMS", "Signature":
 //   canonical = sorted(encode(name) "=" encode(value)) joined by "&"  (Signature left out)
 //   to_sign   = METHOD "&" encode("/") "&" encode(canonical)
 //   Signature = base64(HMAC-SHA1(secret + "&", to_sign))

@@ -18,7 +18,7 @@ namespace {
 
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
-constexpr std::size_t max_tag_chars = 512;  // GATEWAYS.md §3
+constexpr std::size_t max_tag_chars = 512;  // docs/gateways.md, `tag`
 
 void put(Writer& w, std::string_view s) {
   w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
@@ -159,7 +159,7 @@ std::optional<std::string> item_problem(const rapidjson::Value& item) {
   const char* recipient = biz->value.GetInt() == 0 ? "post_tel" : "order_id";
   if (string_member(item, recipient).empty()) return std::string("missing ") + recipient;
   // template_param: the vendor's two samples disagree, so both an object and a string holding
-  // one are accepted (GATEWAYS.md §3).
+  // one are accepted (docs/gateways.md "fw199 抖店 SMS batch").
   if (const auto it = item.FindMember("template_param"); it != item.MemberEnd() && !it->value.IsNull()) {
     if (it->value.IsString()) {
       rapidjson::Document inner;

@@ -1,6 +1,7 @@
-// POST /gateway/dd/sms/send and /gateway/dd/sms/send/result — the fw199 (蜂巢) 抖店 SMS batch
-// endpoint and its send-result query (GATEWAYS.md §3), as pure functions of the request body, the
-// configuration, the store and the clock. Written from GATEWAYS.md, not from Herald's client.
+// POST /gateway/dd/sms/send and /gateway/dd/sms/send/result — the fw199 (蜂巢) 抖店 SMS batch endpoint
+// and its send-result query (docs/gateways.md "fw199 抖店 SMS batch"), as pure functions of the
+// request body, the configuration, the store and the clock. Written from docs/gateways.md, not from
+// Herald's client.
 #pragma once
 
 #include <cstdint>
@@ -13,7 +14,7 @@
 namespace gwsim {
 
 inline constexpr std::string_view douyin_send_path = "/gateway/dd/sms/send";
-// Unconfirmed upstream (GATEWAYS.md §3: request and answer shape not published); the sim serves
+// Unconfirmed upstream (request and answer shape not published); the sim serves
 // the shape docs/gateways.md assumes.
 inline constexpr std::string_view douyin_result_path = "/gateway/dd/sms/send/result";
 

@@ -194,7 +194,7 @@ SendOutcome handle_top_send(std::string_view content_type, std::string_view body
   if (!config.secrets || secret == config.secrets->end())
     return call_fail(reason::invalid_appid, top_code::invalid_app_key, "Invalid app Key");
 
-  // TOP refuses clocks more than ~10 minutes off (GATEWAYS.md §1); its code for that is 31.
+  // TOP refuses clocks more than ~10 minutes off (docs/gateways.md); its code for that is 31.
   const std::string* ts_text = present(*form, "timestamp");
   if (!ts_text) return call_fail(reason::missing_field, top_code::missing_timestamp, "Missing timestamp");
   const auto ts = parse_top_timestamp(*ts_text);

@@ -1,6 +1,6 @@
-// POST /router/rest, method taobao.jst.sms.oaid.message.send — the Taobao Open Platform (TOP)
-// OAID SMS API (GATEWAYS.md §1), as a pure function of the request, the configuration, the store
-// and the clock. One message per call.
+// POST /router/rest, method taobao.jst.sms.oaid.message.send — the Taobao Open Platform (TOP) OAID
+// SMS API (docs/gateways.md "TOP OAID send"), as a pure function of the request, the configuration,
+// the store and the clock. One message per call.
 #pragma once
 
 #include <cstdint>
@@ -43,7 +43,7 @@ inline constexpr std::string_view invalid_method = "invalid_method";  // method 
 inline constexpr std::string_view bad_parameter = "bad_parameter";    // v, format or sign_method unsupported
 }  // namespace top_reason
 
-// TOP's flow-control answer (GATEWAYS.md §1), which docs/gateways.md classifies as throttled by
+// TOP's flow-control answer, which docs/gateways.md classifies as throttled by
 // its code (7) and by its sub_code (accesscontrol.limited-by-*) alike.
 inline constexpr std::string_view top_throttled_msg = "App Call Limited";
 inline constexpr std::string_view top_throttled_sub_code = "accesscontrol.limited-by-api-access-count";

@@ -1,5 +1,5 @@
 // The Taobao Open Platform (TOP) request signature, implemented independently of Herald's client
-// (GATEWAYS.md §1 "Signature (TOP)"):
+// (docs/gateways.md "TOP OAID send", "Signature"):
 //   payload = name1 + value1 + name2 + value2 + ...  over every parameter except `sign`, sorted
 //             by name in byte order, decoded values; empty values left out (TOP's SDKs never
 //             send or sign one)

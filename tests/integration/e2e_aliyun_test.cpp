@@ -1,5 +1,6 @@
-// End to end for Alibaba Cloud SMS accounts (GATEWAYS.md §4): real Kafka, real Redis, the gateway
-// simulator's POST / (SendSms, SendBatchSms, SendCardSms) and the herald binary.
+// End to end for Alibaba Cloud SMS accounts (docs/gateways.md "Alibaba Cloud SMS"): real Kafka,
+// real Redis, the gateway simulator's POST / (SendSms, SendBatchSms, SendCardSms) and the herald
+// binary.
 #include <doctest/doctest.h>
 #include <rapidjson/document.h>
 

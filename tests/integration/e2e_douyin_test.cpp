@@ -1,5 +1,5 @@
-// End to end for a fw199 抖店 account (GATEWAYS.md §3): real Kafka, real Redis, the gateway
-// simulator's /gateway/dd/sms/send and the herald binary.
+// End to end for a fw199 抖店 account (docs/gateways.md "fw199 抖店 SMS batch"): real Kafka, real
+// Redis, the gateway simulator's /gateway/dd/sms/send and the herald binary.
 #include <doctest/doctest.h>
 #include <rapidjson/document.h>
 

@@ -1,6 +1,6 @@
 // End to end with the Taobao Open Platform (TOP) gateway, taobao.jst.sms.oaid.message.send
-// (GATEWAYS.md §1): real Kafka, real Redis, the gateway simulator's /router/rest and the herald
-// binary, one account per sign_method.
+// (docs/gateways.md "TOP OAID send"): real Kafka, real Redis, the gateway simulator's /router/rest
+// and the herald binary, one account per sign_method.
 #include <doctest/doctest.h>
 #include <rapidjson/document.h>
 

@@ -514,7 +514,7 @@ TEST_CASE("douyin: routing, faults, and the send-result query from the store") {
 
 namespace {
 
-// The parameters of TOP's public signing example (GATEWAYS.md §1).
+// The parameters of TOP's public signing example (docs/gateways.md "TOP OAID send").
 Form top_guide_form(const std::string& sign_method) {
   return {{"method", "taobao.item.seller.get"}, {"app_key", "12345678"},
           {"session", "test"},                  {"timestamp", "2016-01-01 12:00:00"},
@@ -585,7 +585,7 @@ std::string sub_code(const rapidjson::Document& d) {
 }  // namespace
 
 TEST_CASE("top: the sim's signer matches TOP's public vector and openssl's HMACs") {
-  // TOP signing guide, via GATEWAYS.md §1.
+  // TOP signing guide (docs/gateways.md "TOP OAID send").
   CHECK(top_sign(top_guide_form("md5"), "helloworld", TopSignMethod::md5) == "66987CB115214E59E6EC978214934FB8");
   // printf '%s' '<payload with sign_methodhmac>' | openssl dgst -md5 -hmac helloworld
   CHECK(top_sign(top_guide_form("hmac"), "helloworld", TopSignMethod::hmac_md5) ==
@@ -846,7 +846,7 @@ std::string repeated_json(int n, const std::string& element) {
 }  // namespace
 
 TEST_CASE("aliyun: the sim's signer matches Alibaba Cloud's public vector and Python's") {
-  // Alibaba Cloud signature guide via GATEWAYS.md §4.
+  // Alibaba Cloud signature guide (docs/gateways.md "Alibaba Cloud SMS").
   const Form guide{{"AccessKeyId", "testid"},
                    {"Action", "DescribeRegions"},
                    {"Format", "XML"},

@@ -11,7 +11,7 @@ using namespace herald::gateway;
 //   base64.b64encode(hmac.new((secret + '&').encode(), to_sign.encode(), hashlib.sha1).digest())
 
 TEST_CASE("the Alibaba Cloud RPC signature matches the public vector of the signature guide") {
-  // Alibaba Cloud signature guide via GATEWAYS.md §4.
+  // Alibaba Cloud signature guide (docs/gateways.md "Alibaba Cloud SMS", "Signature").
   const std::vector<sign_param> params{{"AccessKeyId", "testid"},
                                        {"Action", "DescribeRegions"},
                                        {"Format", "XML"},

@@ -35,7 +35,7 @@ TEST_CASE("aliyun_sms: Code OK is sent, with the BizId as the message id") {
   CHECK(r.message_id == "9006197469364984^0");
 }
 
-TEST_CASE("aliyun_sms classifies Alibaba Cloud's codes by the table of GATEWAYS.md §4") {
+TEST_CASE("aliyun_sms classifies Alibaba Cloud's codes by the table of docs/gateways.md") {
   fixture f;
   const std::vector<std::pair<std::string, outcome_class>> rows{
       {"isv.BUSINESS_LIMIT_CONTROL", outcome_class::recipient_limited},
@@ -64,7 +64,7 @@ TEST_CASE("aliyun_sms classifies Alibaba Cloud's codes by the table of GATEWAYS.
       {"ServiceUnavailable", outcome_class::ambiguous},
       {"InternalError", outcome_class::ambiguous},
       {"SignatureNonceUsed", outcome_class::ambiguous},
-      // Beyond GATEWAYS.md: other isv.* and Alibaba Cloud's common request errors are refusals.
+      // Beyond the SMS codes: other isv.* and Alibaba Cloud's common request errors are refusals.
       {"isv.INVALID_JSON_PARAM", outcome_class::permanent},
       {"MissingParameter", outcome_class::permanent},
       {"InvalidParameter", outcome_class::permanent},

@@ -24,7 +24,8 @@ std::vector<model::event> two_events() {
   return events;
 }
 
-// template_param is a JSON *string* holding the params object (GATEWAYS.md §3).
+// template_param is a JSON *string* holding the params object (docs/gateways.md "fw199 抖店 SMS
+// batch").
 constexpr std::string_view expected_request_data =
     R"({"sign":"蜂巢测试","template_id":"ST_72dd4e2c","sms_message_list":[)"
     R"({"biz_type":0,"post_tel":"$1234#abcdEFGH#1##","order_id":"6919023423442342342","template_param":"{\"name\":\"张三\",\"code\":\"A&B=1\"}"},)"

@@ -29,7 +29,7 @@ const fw199_douyin& gw() {
 
 }  // namespace
 
-TEST_CASE("fw199 douyin parses the answer shape of GATEWAYS.md §3: every item sent with its message_id") {
+TEST_CASE("fw199 douyin parses the vendor's answer shape: every item sent with its message_id") {
   constexpr std::string_view body =
       R"({"code":0,"message":"ok","data":[)"
       R"({"code":0,"message":"","order_id":"A1","message_id":"0a01be41-0001"},)"

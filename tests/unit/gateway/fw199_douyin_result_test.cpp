@@ -1,4 +1,4 @@
-// The unconfirmed fw199 抖店 send-result query (GATEWAYS.md §3 "Receipt check"): these tests pin
+// The unconfirmed fw199 抖店 send-result query (docs/gateways.md, "Receipt check"): these tests pin
 // the shape Herald assumes (docs/gateways.md), so that a correction shows up as a deliberate change.
 #include <doctest/doctest.h>
 #include <rapidjson/document.h>

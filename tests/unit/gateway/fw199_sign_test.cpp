@@ -4,7 +4,7 @@
 
 using namespace herald::gateway;
 
-// The fw199 rule is unconfirmed against an official vector (GATEWAYS.md §2), so every expected
+// The fw199 rule is unconfirmed against an official vector (docs/gateways.md), so every expected
 // signature here was computed outside Herald, in the shell:
 //   printf '%s' '<secret><canonical string><secret>' | md5sum
 

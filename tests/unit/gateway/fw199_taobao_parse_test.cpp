@@ -25,8 +25,8 @@ const fw199_taobao& gw() {
 
 }  // namespace
 
-TEST_CASE("fw199 taobao parses the sample answer of GATEWAYS.md §2: one sent, one recipient-limited") {
-  // Verbatim from GATEWAYS.md §2, "Response".
+TEST_CASE("fw199 taobao parses the vendor's sample answer: one sent, one recipient-limited") {
+  // Verbatim from the vendor's sample (docs/gateways.md "fw199 Taobao OAID batch", "Answer").
   constexpr std::string_view body = R"({"code":0,"message":"ok","trace_id":"",
  "data":[{"order_id":"3006925020239565830","code":0,"message":"success","request_id":"15s99ai9wbln1",
           "module":{"code":"341623067818673604^0","nameLen":3}},

@@ -5,7 +5,7 @@
 using namespace herald::gateway;
 
 TEST_CASE("herald sign reproduces TOP's published md5 vector") {
-  // TOP signing guide, via GATEWAYS.md §1.
+  // TOP signing guide (docs/gateways.md "TOP OAID send").
   std::vector<std::pair<std::string, std::string>> p{{"app_key", "12345678"},
                                                      {"fields", "num_iid,title,nick,price,num"},
                                                      {"format", "json"},
@@ -22,7 +22,7 @@ TEST_CASE("herald sign reproduces TOP's published md5 vector") {
 }
 
 TEST_CASE("herald sign reproduces Alibaba Cloud's published RPC vector") {
-  // Alibaba Cloud signature guide, via GATEWAYS.md §4.
+  // Alibaba Cloud signature guide (docs/gateways.md "Alibaba Cloud SMS").
   std::vector<std::pair<std::string, std::string>> p{{"AccessKeyId", "testid"},
                                                      {"Action", "DescribeRegions"},
                                                      {"Format", "XML"},

@@ -31,16 +31,16 @@ std::string error_body(std::string_view code, std::string_view msg, std::string_
 
 }  // namespace
 
-TEST_CASE("top oaid: the success answer of GATEWAYS.md §1 is sent, with module as the message id") {
-  // Verbatim from GATEWAYS.md §1, "Response".
+TEST_CASE("top oaid: TOP's sample success answer is sent, with module as the message id") {
+  // Verbatim from TOP's sample (docs/gateways.md "TOP OAID send", "Answer").
   const auto r = parse_one(200, R"({"jst_sms_oaid_message_send_response":{"module":"1234567890^0","req_id":"1235"}})");
   CHECK(r.cls == outcome_class::sent);
   CHECK(r.message_id == "1234567890^0");
   CHECK(r.code.empty());
 }
 
-TEST_CASE("top oaid: the failure answer of GATEWAYS.md §1 (code 50, isv.invalid-parameter) is permanent") {
-  // Verbatim from GATEWAYS.md §1, "Response" (request_id filled in).
+TEST_CASE("top oaid: TOP's sample failure answer (code 50, isv.invalid-parameter) is permanent") {
+  // Verbatim from TOP's sample (docs/gateways.md "TOP OAID send", "Answer"; request_id filled in).
   const auto r = parse_one(
       200,
       R"({"error_response":{"code":50,"msg":"Remote service error","sub_code":"isv.invalid-parameter","sub_msg":"非法参数","request_id":"r-1"}})");

@@ -6,8 +6,8 @@ using namespace herald::gateway;
 
 namespace {
 
-// The parameters of TOP's public signing example (TOP signing guide, via GATEWAYS.md §1), with
-// the sign_method value given.
+// The parameters of TOP's public signing example (TOP signing guide; docs/gateways.md "TOP OAID
+// send"), with the sign_method value given.
 std::vector<sign_param> guide_params(std::string_view sign_method) {
   return {{"method", "taobao.item.seller.get"},
           {"app_key", "12345678"},
@@ -23,7 +23,8 @@ std::vector<sign_param> guide_params(std::string_view sign_method) {
 }  // namespace
 
 TEST_CASE("the TOP md5 signature matches the public test vector of TOP's signing guide") {
-  // TOP signing guide, via GATEWAYS.md §1: secret helloworld → 66987CB115214E59E6EC978214934FB8.
+  // TOP signing guide (docs/gateways.md "TOP OAID send"): secret helloworld →
+  // 66987CB115214E59E6EC978214934FB8.
   const auto params = guide_params("md5");
   CHECK(top_canonical_string(params) ==
         "app_key12345678fieldsnum_iid,title,nick,price,numformatjsonmethodtaobao.item.seller.getnum_iid11223344"
