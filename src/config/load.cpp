@@ -154,6 +154,14 @@ kafka_config read_kafka(const object_reader& r) {
   r.read_uint("max_in_flight", k.max_in_flight, 1, 10000000);
   r.read_uint("max_in_flight_per_partition", k.max_in_flight_per_partition, 1, 10000000);
   r.read_uint("commit_interval_ms", k.commit_interval_ms, 1, 3600000);
+  k.max_in_flight_per_account = std::max<std::uint32_t>(1, k.max_in_flight / 2);
+  r.read_uint("max_in_flight_per_account", k.max_in_flight_per_account, 1, 10000000);
+  if (k.max_in_flight_per_account > k.max_in_flight)
+    r.fail_at("max_in_flight_per_account", "max_in_flight_per_account (" + std::to_string(k.max_in_flight_per_account) +
+                                               ") must not be more than max_in_flight (" +
+                                               std::to_string(k.max_in_flight) + ")");
+  r.read_uint("max_in_flight_bytes", k.max_in_flight_bytes, 65536, 4294967295u);
+  r.read_uint("max_event_bytes", k.max_event_bytes, 1024, 100000000);
   k.consumer_properties = read_properties(r, "consumer_properties", managed_consumer_properties);
   k.producer_properties = read_properties(r, "producer_properties", managed_producer_properties);
   return k;
@@ -300,7 +308,8 @@ herald_config parse_config(std::string_view json_text, const getenv_function& ge
   herald_config cfg;
   read_section(root, "kafka", cfg.kafka, read_kafka,
                {"brokers", "group_id", "client_id", "topics", "results_topic", "dlq_topic", "retry_topic", "delay_topic",
-                "session_timeout_ms", "max_in_flight", "max_in_flight_per_partition", "commit_interval_ms",
+                "session_timeout_ms", "max_in_flight", "max_in_flight_per_partition", "max_in_flight_per_account",
+                "max_in_flight_bytes", "max_event_bytes", "commit_interval_ms",
                 "consumer_properties", "producer_properties"});
   read_section(root, "redis", cfg.redis, read_redis,
                {"host", "port", "username", "password", "db", "key_prefix", "connect_timeout_ms",

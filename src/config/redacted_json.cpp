@@ -163,6 +163,9 @@ std::string to_redacted_json(const herald_config& cfg) {
   o.number("reconnect_backoff_max_ms", r.reconnect_backoff_max_ms);
   o.end();
 
+  o.number("max_in_flight_per_account", k.max_in_flight_per_account);
+  o.number("max_in_flight_bytes", k.max_in_flight_bytes);
+  o.number("max_event_bytes", k.max_event_bytes);
   o.begin("ledger");
   o.number("retention_hours", cfg.ledger.retention_hours);
   o.string("quota_utc_offset", format_offset(cfg.ledger.quota_utc_offset_minutes));

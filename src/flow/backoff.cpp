@@ -27,4 +27,12 @@ std::int64_t backoff_delay_ms(std::uint32_t attempt, std::int64_t base_ms, std::
   return std::max(jittered, retry_after_ms);
 }
 
+std::int64_t retry_after_hold_ms(std::optional<std::int64_t> retry_after_seconds, std::int64_t cap_ms) noexcept {
+  if (!retry_after_seconds || *retry_after_seconds <= 0 || cap_ms <= 0) return 0;
+  // Compared in seconds first: seconds · 1000 may not fit (the parser caps at a year, but this
+  // function takes any value).
+  if (*retry_after_seconds >= cap_ms / 1000 + 1) return cap_ms;
+  return std::min(*retry_after_seconds * 1000, cap_ms);
+}
+
 }  // namespace herald::flow

@@ -5,7 +5,9 @@
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 
+#include <algorithm>
 #include <array>
+#include <charconv>
 #include <limits>
 #include <utility>
 
@@ -102,6 +104,13 @@ bool is_valid_utf8(std::string_view s) noexcept {
 // The rules both directions share, so that whatever encodes also decodes.
 status validate(const retry_envelope& e) {
   if (e.source.topic.empty()) return field_error("source.topic", "must not be empty");
+  // Bounded, so that an envelope's size is (retry_envelope_max_size) and re-parking it always fits.
+  if (e.source.topic.size() > max_envelope_topic_bytes)
+    return field_error("source.topic", "longer than " + std::to_string(max_envelope_topic_bytes) + " bytes");
+  if (e.message_id.size() > max_envelope_id_bytes)
+    return field_error("message_id", "longer than " + std::to_string(max_envelope_id_bytes) + " bytes");
+  if (e.out_id.size() > max_envelope_id_bytes)
+    return field_error("out_id", "longer than " + std::to_string(max_envelope_id_bytes) + " bytes");
   if (!is_valid_utf8(e.source.topic)) return field_error("source.topic", "not valid UTF-8");
   if (e.source.partition < 0) return field_error("source.partition", "must not be negative");
   if (e.source.offset < 0) return field_error("source.offset", "must not be negative");
@@ -166,6 +175,7 @@ std::string_view to_string(retry_reason r) noexcept {
     case retry_reason::receipt_check: return "receipt_check";
     case retry_reason::marketing_window: return "marketing_window";
     case retry_reason::not_sent_backoff: return "not_sent_backoff";
+    case retry_reason::account_busy: return "account_busy";
   }
   return "throttled_backoff";
 }
@@ -181,7 +191,7 @@ std::string_view to_string(retry_stage s) noexcept {
 
 std::optional<retry_reason> parse_retry_reason(std::string_view text) noexcept {
   for (auto r : {retry_reason::throttled_backoff, retry_reason::receipt_check, retry_reason::marketing_window,
-                 retry_reason::not_sent_backoff})
+                 retry_reason::not_sent_backoff, retry_reason::account_busy})
     if (to_string(r) == text) return r;
   return std::nullopt;
 }
@@ -250,6 +260,79 @@ result<retry_envelope> decode_retry_envelope(std::string_view text_in) {
   constexpr std::int64_t int64_max = std::numeric_limits<std::int64_t>::max();
   rapidjson::Document doc;
   doc.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(text_in.data(), text_in.size());
+namespace {
+
+constexpr std::size_t base64_size(std::size_t n) noexcept { return (n + 2) / 3 * 4; }
+
+// The envelope of an empty value and key with every other field at its largest: the text fields
+// at their byte limits, each byte one the encoder escapes as \u00XX (six bytes, JSON's longest
+// escape), the largest numbers, and the longest reason and stage names. Written by the encoder
+// itself, so a field added to it is counted without anyone remembering to.
+std::size_t largest_empty_envelope_size() {
+  retry_envelope e;
+  e.source.topic.assign(max_envelope_topic_bytes, '\x01');
+  e.message_id.assign(max_envelope_id_bytes, '\x01');
+  e.out_id.assign(max_envelope_id_bytes, '\x01');
+  e.source.partition = std::numeric_limits<std::int32_t>::max();
+  e.source.offset = std::numeric_limits<std::int64_t>::max();
+  e.attempts = std::numeric_limits<std::uint32_t>::max();
+  e.receipt_checks = std::numeric_limits<std::uint32_t>::max();
+  e.not_before_ms = std::numeric_limits<std::int64_t>::max();
+  e.first_consumed_at_ms = std::numeric_limits<std::int64_t>::max();
+  e.sent_at_ms = std::numeric_limits<std::int64_t>::max();
+  for (auto r : {retry_reason::throttled_backoff, retry_reason::receipt_check, retry_reason::marketing_window,
+                 retry_reason::not_sent_backoff, retry_reason::account_busy})
+    if (to_string(r).size() > to_string(e.reason).size()) e.reason = r;
+  for (auto st : {retry_stage::send, retry_stage::resend, retry_stage::receipt_check})
+    if (to_string(st).size() > to_string(e.stage).size()) e.stage = st;
+  return encode_retry_envelope(e)->size();
+}
+
+// What librdkafka adds to a record's key and value when it checks message.max.bytes (a v2
+// record's length, attributes, timestamp and offset deltas and the varint lengths: 36 bytes at
+// most), rounded up.
+constexpr std::size_t kafka_record_overhead_bytes = 64;
+constexpr std::size_t librdkafka_default_message_max_bytes = 1000000;
+
+}  // namespace
+
+std::size_t retry_envelope_max_size(std::size_t value_bytes, std::size_t key_bytes) noexcept {
+  static const std::size_t fixed = largest_empty_envelope_size();
+  return fixed + base64_size(value_bytes) + base64_size(key_bytes);
+}
+
+std::size_t retry_record_max_size(std::size_t max_event_bytes) noexcept {
+  // The record's key is the event's key, so key bytes count twice (once base64 in the value):
+  // among the splits of one total, the largest key is the worst. Over keys of one remainder
+  // modulo 3 the size grows with the key, so the worst split is one of the last three.
+  std::size_t worst = 0;
+  for (std::size_t key = max_event_bytes >= 2 ? max_event_bytes - 2 : 0; key <= max_event_bytes; ++key)
+    worst = std::max(worst, retry_envelope_max_size(max_event_bytes - key, key) + key + kafka_record_overhead_bytes);
+  return worst;
+}
+
+status check_retry_record_fits(std::size_t max_event_bytes, const std::map<std::string, std::string>& producer_properties) {
+  std::size_t limit = librdkafka_default_message_max_bytes;
+  std::string where = "librdkafka's default message.max.bytes";
+  if (auto it = producer_properties.find("message.max.bytes"); it != producer_properties.end()) {
+    const std::string& text = it->second;
+    std::uint64_t n = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (text.empty() || ec != std::errc{} || end != text.data() + text.size())
+      return make_error("kafka.producer_properties.message.max.bytes: must be a whole number of bytes (got \"" + text +
+                        "\")");
+    limit = static_cast<std::size_t>(n);
+    where = "the producer's message.max.bytes";
+  }
+  const std::size_t needed = retry_record_max_size(max_event_bytes);
+  if (needed <= limit) return ok;
+  return make_error("kafka.max_event_bytes: an event of " + std::to_string(max_event_bytes) +
+                    " bytes can make a retry record of up to " + std::to_string(needed) + " bytes, more than " + where +
+                    " (" + std::to_string(limit) +
+                    "): lower kafka.max_event_bytes or raise message.max.bytes in kafka.producer_properties (and the "
+                    "topics' max.message.bytes)");
+}
+
   if (doc.HasParseError())
     return make_error(std::string(prefix) + "not JSON: " + rapidjson::GetParseError_En(doc.GetParseError()) +
                       " at offset " + std::to_string(doc.GetErrorOffset()));
@@ -265,7 +348,8 @@ result<retry_envelope> decode_retry_envelope(std::string_view text_in) {
   if (!reason) return reason.err();
   auto parsed_reason = parse_retry_reason(*reason);
   if (!parsed_reason)
-    return field_error("reason", "expected throttled_backoff, receipt_check, marketing_window or not_sent_backoff");
+    return field_error("reason",
+                       "expected throttled_backoff, receipt_check, marketing_window, not_sent_backoff or account_busy");
   e.reason = *parsed_reason;
 
   auto stage = text(doc, "stage", "stage", true);

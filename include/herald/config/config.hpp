@@ -94,6 +94,16 @@ struct kafka_config {
   std::uint32_t max_in_flight_per_partition = 20000;
   std::uint32_t commit_interval_ms = 1000;
   std::map<std::string, std::string> consumer_properties;  // passed to librdkafka as they are
+  // And per account (docs/retries.md, "One account's share"): an account holding this many that
+  // is not draining them has its newly consumed events wait on the retry topic, so that a paused
+  // or slow account cannot take the whole window. Absent in the file: half of max_in_flight.
+  std::uint32_t max_in_flight_per_account = 10000;
+  // And in bytes (value + key of the consumed records), so that large events cannot hold
+  // max_in_flight times their size.
+  std::uint32_t max_in_flight_bytes = 64 * 1024 * 1024;
+  // A consumed record (value + key) larger than this is invalid before it is decoded; it also
+  // bounds the retry envelopes Herald writes (checked against message.max.bytes at start-up).
+  std::uint32_t max_event_bytes = 64 * 1024;
   std::map<std::string, std::string> producer_properties;
 };
 

@@ -45,7 +45,9 @@
 //  "source":{"topic":"herald.events","partition":3,"offset":1042},
 //  "sent_at_ms":1718098081000,"message_id":"","out_id":"evt-1","key_b64":"ZXZ0LTE=",
 //  "value_b64":"eyJldmVudF9pZCI6ImV2dC0xIn0="}
+#include <cstddef>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -62,6 +64,7 @@ enum class retry_reason {
   marketing_window,   // a marketing event outside its window (marketing_window.hpp)
   not_sent_backoff,   // nothing was sent (the call was never written, or a receipt check proved
                       // it): sent again after a backoff
+  account_busy,       // its account held its in-flight share and was not draining it (docs/retries.md)
 };
 
 // What the retry consumer does when the envelope is due, which follows from the ledger's state.
@@ -100,12 +103,34 @@ bool operator==(const retry_envelope& a, const retry_envelope& b) noexcept;
 
 // Compact JSON, fields in the order of the example above; sent_at_ms is left out when absent.
 // Fails, naming the field, when a value could not be read back: a negative partition, offset or
-// time, or text fields (source.topic, message_id, out_id) that are not valid UTF-8.
+// time, text fields (source.topic, message_id, out_id) that are not valid UTF-8, or longer than
+// the limits above.
+// The longest text fields an envelope holds, so that its size has a bound (retry_envelope_max_size):
+// a Kafka topic name, and the gateway's send id and Herald's OutId (tens of bytes in practice).
+inline constexpr std::size_t max_envelope_topic_bytes = 249;
+inline constexpr std::size_t max_envelope_id_bytes = 512;
+
 result<std::string> encode_retry_envelope(const retry_envelope& e);
 
 // Decodes and validates an envelope. The error names the field and what is wrong, e.g.
 // `retry envelope: not_before_ms: expected an integer, got a string`. Unknown fields are ignored
 // (a newer writer may add some); a "v" other than 1 is refused.
+// The most bytes encode_retry_envelope can write for an event whose value and key have these
+// sizes, whatever its other fields hold (ids at their longest and all escaped, the largest numbers).
+std::size_t retry_envelope_max_size(std::size_t value_bytes, std::size_t key_bytes) noexcept;
+
+// The most bytes a Kafka record with this envelope takes against the producer's message.max.bytes
+// for any event of at most max_event_bytes (value + key, split the worst way): librdkafka counts
+// the key and the record's framing too.
+std::size_t retry_record_max_size(std::size_t max_event_bytes) noexcept;
+
+// The start-up check that every event Herald accepts can wait on the retry topic: an error naming
+// both numbers when retry_record_max_size(max_event_bytes) exceeds the producer's message.max.bytes
+// (producer_properties["message.max.bytes"], else librdkafka's default 1000000), or when that
+// property is not a whole number.
+status check_retry_record_fits(std::size_t max_event_bytes,
+                               const std::map<std::string, std::string>& producer_properties);
+
 result<retry_envelope> decode_retry_envelope(std::string_view text);
 
 }  // namespace herald::flow

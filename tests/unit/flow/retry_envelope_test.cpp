@@ -204,7 +204,8 @@ TEST_CASE("a number out of its field's range is named") {
 
 TEST_CASE("an unknown reason or stage is refused with the accepted values") {
   CHECK(error_after_replacing(R"("reason":"receipt_check")", R"("reason":"later")") ==
-        "retry envelope: reason: expected throttled_backoff, receipt_check, marketing_window or not_sent_backoff");
+        "retry envelope: reason: expected throttled_backoff, receipt_check, marketing_window, not_sent_backoff or "
+        "account_busy");
   CHECK(error_after_replacing(R"("stage":"receipt_check")", R"("stage":"RESEND")") ==
         "retry envelope: stage: expected send, resend or receipt_check");
 }
