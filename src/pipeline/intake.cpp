@@ -1,5 +1,7 @@
 // Intake: consumed messages are tracked in their partition's watermark, decoded, and handed to
-// the guard; partitions are paused while the in-flight bound is reached.
+// the guard. While the in-flight bound is reached, intake is gated (nothing more is taken from
+// librdkafka's queue); only a gate closed for long, or a partition over its own bound, pauses
+// partitions (apply_flow_control).
 #include <rapidjson/document.h>
 
 #include <boost/asio/co_spawn.hpp>

@@ -1,6 +1,6 @@
 #pragma once
 // The worker's state, shared by the files that implement its stages (intake, guard, dispatch,
-// emit). Internal to the pipeline component.
+// receipt, waiting, emit). Internal to the pipeline component.
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>

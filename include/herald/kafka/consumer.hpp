@@ -30,7 +30,7 @@ class consumer {
 
   void start();
   // While gated nothing is taken from the consumer queue (rebalance events neither): what waits is
-  // bounded by librdkafka's prefetch limit (queued.max.messages.kbytes per partition), and nothing
+  // bounded by librdkafka's prefetch limit (queued.max.messages.kbytes, the whole queue's), and nothing
   // is fetched twice, unlike a pause, after which librdkafka drops what it had prefetched and
   // fetches it again on resume. Keep gates short: a rebalance waits for the gate to open.
   void set_gated(bool gated);
