@@ -1,7 +1,6 @@
 #include "sign_command.hpp"
 
 #include <rapidjson/document.h>
-#include <rapidjson/error/en.h>
 
 #include <cstdlib>
 #include <iostream>
@@ -9,6 +8,7 @@
 #include <string>
 
 #include "herald/gateway/sign_tool.hpp"
+#include "herald/util/json_parse.hpp"
 
 namespace herald::app {
 
@@ -20,10 +20,8 @@ int run_sign(const std::string& scheme, const std::string& method, std::istream&
   }
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   rapidjson::Document d;
-  d.Parse(text.c_str(), text.size());
-  if (d.HasParseError()) {
-    std::cerr << "herald sign: stdin is not JSON: " << rapidjson::GetParseError_En(d.GetParseError()) << " at offset "
-              << d.GetErrorOffset() << "\n";
+  if (auto e = json::parse_dom(d, text)) {
+    std::cerr << "herald sign: stdin: " << e.message() << "\n";
     return 2;
   }
   if (!d.IsObject()) {

@@ -1,7 +1,6 @@
 // The configuration schema: every option, its range and its default (defaults themselves live in
 // config.hpp's member initialisers). docs/configuration.md documents the same, section by section.
 #include <rapidjson/document.h>
-#include <rapidjson/error/en.h>
 
 #include <algorithm>
 #include <array>
@@ -11,6 +10,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "herald/config/run_checks.hpp"
+#include "herald/util/json_parse.hpp"
 #include "herald/util/time.hpp"
 #include "object_reader.hpp"
 
@@ -291,17 +292,10 @@ daily_limits detail::read_daily_limits(const object_reader& parent, std::string_
 }
 
 herald_config parse_config(std::string_view json_text, const getenv_function& getenv) {
-  // The parser stops at a NUL byte as if the text ended there: never ignore what follows one.
-  if (std::size_t nul = json_text.find('\0'); nul != std::string_view::npos)
-    throw config_error("", "not JSON: a NUL byte at " + line_and_column(json_text, nul));
+  // Iterative and depth-bounded (util/json_parse.hpp); a NUL byte anywhere is named, never taken
+  // for the end of the text.
   rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(json_text.data(), json_text.size());
-  if (doc.HasParseError()) {
-    std::string what = rapidjson::GetParseError_En(doc.GetParseError());
-    if (what.ends_with('.')) what.pop_back();
-    const char* prefix = doc.GetParseError() == rapidjson::kParseErrorStringInvalidEncoding ? "not valid UTF-8: " : "not JSON: ";
-    throw config_error("", prefix + what + " at " + line_and_column(json_text, doc.GetErrorOffset()));
-  }
+  if (auto e = json::parse_dom(doc, json_text)) throw config_error("", e.message(line_and_column(json_text, e.offset)));
   if (!doc.IsObject()) throw config_error("", "the config must be a JSON object (got " + detail::describe(doc) + ")");
 
   object_reader root(doc, "", getenv, {"kafka", "redis", "ledger", "quota", "batch", "retry", "http", "log", "admin", "accounts"});
@@ -314,7 +308,7 @@ herald_config parse_config(std::string_view json_text, const getenv_function& ge
   read_section(root, "redis", cfg.redis, read_redis,
                {"host", "port", "username", "password", "db", "key_prefix", "connect_timeout_ms",
                 "command_timeout_ms", "reconnect_backoff_min_ms", "reconnect_backoff_max_ms"});
-  read_section(root, "ledger", cfg.ledger, read_ledger, {"retention_hours", "quota_utc_offset"});
+  read_section(root, "ledger", cfg.ledger, read_ledger, {"retention_hours", "quota_utc_offset", "recipient_hash_key"});
   read_section(root, "quota", cfg.quota, read_quota, {"daily_limit"});
   read_section(root, "batch", cfg.batch, read_batch, {"linger_ms", "guard_batch_max"});
   read_section(root, "retry", cfg.retry, read_retry,

@@ -3,7 +3,6 @@
 #include "herald/flow/retry_envelope.hpp"
 
 #include <rapidjson/document.h>
-#include <rapidjson/error/en.h>
 
 #include <algorithm>
 #include <array>
@@ -12,6 +11,7 @@
 #include <utility>
 
 #include "herald/util/crypto.hpp"
+#include "herald/util/json_parse.hpp"
 #include "herald/util/json_text.hpp"
 
 namespace herald::flow {
@@ -256,10 +256,6 @@ result<std::string> encode_retry_envelope(const retry_envelope& e) {
   return out;
 }
 
-result<retry_envelope> decode_retry_envelope(std::string_view text_in) {
-  constexpr std::int64_t int64_max = std::numeric_limits<std::int64_t>::max();
-  rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(text_in.data(), text_in.size());
 namespace {
 
 constexpr std::size_t base64_size(std::size_t n) noexcept { return (n + 2) / 3 * 4; }
@@ -333,9 +329,10 @@ status check_retry_record_fits(std::size_t max_event_bytes, const std::map<std::
                     "topics' max.message.bytes)");
 }
 
-  if (doc.HasParseError())
-    return make_error(std::string(prefix) + "not JSON: " + rapidjson::GetParseError_En(doc.GetParseError()) +
-                      " at offset " + std::to_string(doc.GetErrorOffset()));
+result<retry_envelope> decode_retry_envelope(std::string_view text_in) {
+  constexpr std::int64_t int64_max = std::numeric_limits<std::int64_t>::max();
+  rapidjson::Document doc;
+  if (auto e = json::parse_dom(doc, text_in)) return make_error(std::string(prefix) + e.message());
   if (!doc.IsObject()) return make_error(std::string(prefix) + "expected an object, got " + std::string(describe(doc)));
 
   auto version = integer(doc, "v", "v", 0, int64_max);

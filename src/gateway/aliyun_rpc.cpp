@@ -181,8 +181,7 @@ aliyun_answer read_aliyun_answer(int http_status, std::string_view body) {
     a.message = "HTTP status " + std::to_string(http_status);
     return a;
   }
-  detail::parse_answer(a.doc, body);
-  const bool is_object = !a.doc.HasParseError() && a.doc.IsObject();
+  const bool is_object = detail::parse_answer(a.doc, body) && a.doc.IsObject();
   std::string_view code;
   if (is_object) {
     auto it = a.doc.FindMember("Code");

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "herald/gateway/gateway.hpp"
+#include "herald/util/json_parse.hpp"
 
 namespace herald::gateway::detail {
 
@@ -24,15 +25,16 @@ inline std::vector<item_result> uniform_results(std::size_t n, outcome_class cls
   return std::vector<item_result>(n, r);
 }
 
-// Parses a gateway's answer into doc. From a NUL-terminated copy, not from (data, size):
-// RapidJSON copies strings sixteen bytes at a time (RAPIDJSON_SSE2, CMakeLists.txt) only from a
-// string stream, and every call's answer holds a record per item. The DOM copies its strings, so
-// the buffer is free again on return. A UTF-8 byte order mark is skipped, as before.
-inline void parse_answer(rapidjson::Document& doc, std::string_view body) {
-  if (body.starts_with("\xEF\xBB\xBF")) body.remove_prefix(3);
+// Parses a gateway's answer into doc; false (doc null) when it is not JSON or nests deeper than
+// json::default_max_depth (an answer is a few levels deep; the parse never recurses on its bytes,
+// util/json_parse.hpp). From a NUL-terminated copy, not from (data, size): RapidJSON copies
+// strings sixteen bytes at a time (RAPIDJSON_SSE2, CMakeLists.txt) only from a string stream, and
+// every call's answer holds a record per item. The DOM copies its strings, so the buffer is free
+// again on return. A UTF-8 byte order mark is skipped. Bytes are not checked for UTF-8 here.
+inline bool parse_answer(rapidjson::Document& doc, std::string_view body) {
   thread_local std::string text;
   text.assign(body);
-  doc.Parse(text.c_str());
+  return !json::parse_dom_terminated(doc, text, {.validate_utf8 = false});
 }
 
 // "http_503": the code recorded when the HTTP status alone decided.

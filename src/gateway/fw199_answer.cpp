@@ -43,15 +43,15 @@ std::vector<item_result> parse_fw199_answer(int http_status, std::string_view bo
                                    "HTTP status " + std::to_string(http_status));
 
   rapidjson::Document doc;
-  parse_answer(doc, body);
+  const bool is_parsed = parse_answer(doc, body);
   std::string outer_code;
-  const bool is_gateway_answer = !doc.HasParseError() && doc.IsObject() && member_text(doc, "code", outer_code);
+  const bool is_gateway_answer = is_parsed && doc.IsObject() && member_text(doc, "code", outer_code);
   if (!is_gateway_answer) {
     if (!is_2xx)
       return uniform_results(n, outcome_class::ambiguous, http_status_code(http_status),
                                      "HTTP status " + std::to_string(http_status) + " without a gateway answer");
     return uniform_results(n, outcome_class::ambiguous, "unparseable",
-                                   doc.HasParseError() || !doc.IsObject() ? "unparseable answer: not a JSON object"
+                                   !is_parsed || !doc.IsObject() ? "unparseable answer: not a JSON object"
                                                                           : "unparseable answer: no code");
   }
 

@@ -105,9 +105,8 @@ result<std::vector<douyin_send_result>> parse_douyin_result_query(int http_statu
   if (http_status >= 500) return make_error("send-result query: HTTP status " + std::to_string(http_status));
 
   rapidjson::Document doc;
-  detail::parse_answer(doc, body);
   std::string code;
-  if (doc.HasParseError() || !doc.IsObject() || !detail::member_text(doc, "code", code)) {
+  if (!detail::parse_answer(doc, body) || !doc.IsObject() || !detail::member_text(doc, "code", code)) {
     if (http_status < 200 || http_status >= 300)
       return make_error("send-result query: HTTP status " + std::to_string(http_status) + " without a gateway answer");
     return make_error("send-result query: unparseable answer");
@@ -185,9 +184,8 @@ receipt_result fw199_douyin::parse_receipt_query(int http_status, std::string_vi
     out.code = http_status < 200 || http_status >= 300 ? detail::http_status_code(http_status) : "unparseable";
     if (http_status < 500) {
       rapidjson::Document doc;
-      detail::parse_answer(doc, body);
       std::string code;
-      if (!doc.HasParseError() && doc.IsObject() && detail::member_text(doc, "code", code) && code != "0") {
+      if (detail::parse_answer(doc, body) && doc.IsObject() && detail::member_text(doc, "code", code) && code != "0") {
         out.code = code;
         if (classify_fw199_call_message(detail::member_string(doc, "message")) == outcome_class::permanent)
           out.verdict = receipt_verdict::cannot_tell;

@@ -212,8 +212,7 @@ std::vector<item_result> top_oaid::parse(int http_status, std::string_view body,
     return detail::uniform_results(n, outcome_class::ambiguous, detail::http_status_code(http_status), status_text);
 
   rapidjson::Document doc;
-  detail::parse_answer(doc, body);
-  if (doc.HasParseError() || !doc.IsObject()) {
+  if (!detail::parse_answer(doc, body) || !doc.IsObject()) {
     if (!is_2xx)
       return detail::uniform_results(n, outcome_class::ambiguous, detail::http_status_code(http_status),
                                      status_text + " without a gateway answer");

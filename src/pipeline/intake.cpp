@@ -9,27 +9,16 @@
 
 #include "herald/flow/marketing_window.hpp"
 #include "herald/ledger/ledger_keys.hpp"
+#include "herald/model/invalid_event.hpp"
 #include "herald/util/log.hpp"
 #include "worker_impl.hpp"
 
 namespace herald::pipeline {
 namespace {
 
-// What an invalid event still says about itself (only well-formed string fields), so that its
-// outcome can be traced to an order. Runs on the invalid path only.
-void identify_invalid(std::string_view payload, item& it) {
-  rapidjson::Document d;
-  d.Parse(payload.data(), payload.size());
-  if (!d.IsObject()) return;
-  auto text = [&](const char* name, std::string& out) {
-    auto m = d.FindMember(name);
-    if (m != d.MemberEnd() && m->value.IsString() && m->value.GetStringLength() <= 128)
-      out.assign(m->value.GetString(), m->value.GetStringLength());
-  };
-  text("event_id", it.ev.event_id);
-  text("order_id", it.ev.order_id);
-  text("account", it.ev.account);
-}
+// What an invalid event still says about itself, so that its outcome can be traced to an order
+// (only well-formed text; the bytes may be hostile). Runs on the invalid path only.
+void identify_invalid(std::string_view payload, item& it) { model::identify_invalid_event(payload, it.ev); }
 
 }  // namespace
 

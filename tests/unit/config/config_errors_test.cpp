@@ -22,6 +22,13 @@ TEST_CASE("text that is not JSON names where it broke") {
   CHECK(error_of("[]") == "the config must be a JSON object (got an array)");
   CHECK(error_of(std::string("{}\0{\"x\": 1}", 12)) == "not JSON: a NUL byte at line 1, column 3");
   CHECK(error_of("{\"log\": {\"level\": \"\xff\"}}").starts_with("not valid UTF-8: "));
+  CHECK(error_of("{\"log\": {\"level\": \"in\tfo\"}}") ==
+        "not JSON: raw control character U+0009 in a string at line 1, column 22 (control characters must be escaped)");
+  CHECK(error_of(R"({"log": {"level": "\udc00"}})") ==
+        "not valid UTF-8: unpaired UTF-16 surrogate escape \\udc00 in a string at line 1, column 20 (a high surrogate "
+        "escape must be followed by a low one)");
+  CHECK(error_of(R"({"x": )" + std::string(100000, '[')) ==
+        "nested deeper than the limit of 64 levels: level 65 opens at line 1, column 70");
 }
 
 TEST_CASE("an unknown key is an error naming its path, with a suggestion when one is close") {

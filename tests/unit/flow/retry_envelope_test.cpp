@@ -243,7 +243,27 @@ TEST_CASE("text that is not a JSON object is refused") {
 TEST_CASE("invalid UTF-8 in the envelope text is refused") {
   auto decoded = decode_retry_envelope(sample_with(R"("out_id":"evt-1")", "\"out_id\":\"evt-\xff\""));
   REQUIRE_FALSE(decoded);
-  CHECK(decoded.message().starts_with("retry envelope: not JSON: "));
+  CHECK(decoded.message().starts_with("retry envelope: not valid UTF-8: a string holds an invalid UTF-8 sequence at offset "));
+  // An escaped lone surrogate would decode into bytes that are not UTF-8.
+  auto surrogate = decode_retry_envelope(sample_with(R"("out_id":"evt-1")", R"("out_id":"evt-\udc00")"));
+  REQUIRE_FALSE(surrogate);
+  CHECK(surrogate.message().starts_with("retry envelope: not valid UTF-8: unpaired UTF-16 surrogate escape \\udc00 "));
+}
+
+TEST_CASE("broken envelope text gets a reason that names the problem") {
+  const std::string text = sample_with("", "");
+  auto nul = decode_retry_envelope(std::string(1, '\0') + text);
+  CHECK(nul.message() == "retry envelope: not JSON: a NUL byte at offset 0");
+  auto trailing_nul = decode_retry_envelope(text + std::string(1, '\0'));
+  CHECK(trailing_nul.message() == "retry envelope: not JSON: a NUL byte at offset " + std::to_string(text.size()));
+  auto deep = decode_retry_envelope(R"({"v":)" + std::string(100000, '['));
+  CHECK(deep.message() == "retry envelope: nested deeper than the limit of 64 levels: level 65 opens at offset 68");
+  auto number = decode_retry_envelope(sample_with(R"("attempts":)", R"("attempts":1e999,"x":)"));
+  CHECK(number.message().starts_with("retry envelope: not JSON: number 1e999 out of range at offset "));
+  // A byte order mark is skipped: the envelope reads as it was written.
+  auto with_bom = decode_retry_envelope("\xEF\xBB\xBF" + text);
+  REQUIRE(with_bom);
+  CHECK(with_bom->out_id == sample().out_id);
 }
 
 TEST_CASE("encoding refuses what could not be read back, naming the field") {
