@@ -3,7 +3,6 @@
 // text they were written as, and each field copied straight into the event it ends up in.
 // The value checks, template variables, the card object and free-form JSON are in
 // event_decoding.hpp's parts; this file holds the top-level handler and the cross-field rules.
-#include <rapidjson/error/en.h>
 #include <rapidjson/stream.h>
 #include <rapidjson/reader.h>
 
@@ -11,6 +10,7 @@
 
 #include "event_decoding.hpp"
 #include "herald/model/event.hpp"
+#include "herald/util/json_parse.hpp"
 #include "herald/util/utf8.hpp"
 
 namespace herald::model {
@@ -338,14 +338,6 @@ class event_handler {
   bool is_too_deep_ = false;
 };
 
-std::string parse_error_message(rapidjson::ParseErrorCode code, std::size_t offset) {
-  std::string what = rapidjson::GetParseError_En(code);
-  if (what.ends_with('.')) what.pop_back();
-  if (code == rapidjson::kParseErrorStringInvalidEncoding)
-    return "not valid UTF-8: a string holds an invalid UTF-8 sequence at offset " + std::to_string(offset);
-  return "not JSON: " + what + " at offset " + std::to_string(offset);
-}
-
 }  // namespace
 
 void clear(event& e) {
@@ -380,16 +372,27 @@ status decode_event_into(std::string_view bytes, const config::herald_config& cf
   // then scanned sixteen bytes at a time (RAPIDJSON_SSE2 / RAPIDJSON_NEON, CMakeLists.txt) and
   // handed over where they lie, instead of copied byte by byte into the parser's stack, which was
   // the largest part of decoding an event. The handler copies what it keeps.
+  // A UTF-8 byte order mark is skipped (RFC 8259 allows ignoring it); offsets count it.
+  const std::size_t skip = json::has_bom(bytes) ? 3 : 0;
   scratch.text.assign(bytes);
-  rapidjson::InsituStringStream stream(scratch.text.data());
+  const bool is_utf8 = utf8::is_valid(bytes);
+  // Validating reads every byte of a multi-byte sequence before it checks them: a sequence cut
+  // short at the end must read NULs, not past the buffer.
+  if (!is_utf8) scratch.text.append(4, '\0');
+  rapidjson::InsituStringStream stream(scratch.text.data() + skip);
   rapidjson::ParseResult parsed =
-      utf8::is_valid(bytes) ? scratch.reader.Parse<parse_flags | rapidjson::kParseInsituFlag>(stream, handler)
-                            : scratch.reader.Parse<parse_flags_validating | rapidjson::kParseInsituFlag>(stream, handler);
+      is_utf8 ? scratch.reader.Parse<parse_flags | rapidjson::kParseInsituFlag>(stream, handler)
+              : scratch.reader.Parse<parse_flags_validating | rapidjson::kParseInsituFlag>(stream, handler);
   if (handler.is_too_deep()) return make_error("event nests deeper than " + std::to_string(max_depth) + " levels");
-  if (parsed.IsError()) return make_error(parse_error_message(parsed.Code(), parsed.Offset()));
+  if (parsed.IsError()) return make_error(json::describe_parse_error(bytes, parsed.Code(), skip + parsed.Offset()).message());
   // The parser takes a NUL byte for the end of the text: anything after one is not JSON.
-  if (stream.Tell() < bytes.size())
-    return make_error("not JSON: unexpected NUL byte at offset " + std::to_string(stream.Tell()));
+  if (skip + stream.Tell() < bytes.size())
+    return make_error(
+        json::describe_parse_error(bytes, rapidjson::kParseErrorDocumentRootNotSingular, skip + stream.Tell()).message());
+  // RapidJSON decodes an escaped lone surrogate (\udc00) into three bytes that are not UTF-8; the
+  // text holds no backslash at all in most events, which one memchr tells.
+  if (std::size_t at = json::find_unpaired_surrogate_escape(bytes); at != std::string_view::npos)
+    return make_error(json::unpaired_surrogate_error(bytes, at).message());
   if (!handler.error().empty()) return make_error(std::move(handler.error()));
 
   if (e.account.empty()) return make_error("account: missing");

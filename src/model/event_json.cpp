@@ -1,9 +1,9 @@
 // Free-form JSON in an event (card.custom_short_code_json) kept as compact text.
 #include "event_decoding.hpp"
 
-#include <rapidjson/error/en.h>
 #include <rapidjson/memorystream.h>
 
+#include "herald/util/json_parse.hpp"
 #include "herald/util/json_text.hpp"
 
 namespace herald::model::detail {
@@ -139,12 +139,14 @@ std::string compact_json_object(std::string_view text, std::string& out, rapidjs
   } else if (handler.is_too_deep()) {
     problem = "the string's JSON nests deeper than " + std::to_string(compact_json_writer::max_depth) + " levels";
   } else if (parsed.IsError()) {
-    std::string what = rapidjson::GetParseError_En(parsed.Code());
-    if (what.ends_with('.')) what.pop_back();
-    problem = "the string is not JSON: " + what + " at offset " + std::to_string(parsed.Offset());
+    problem = "the string is " + json::describe_parse_error(text, parsed.Code(), parsed.Offset()).message();
   } else if (stream.Tell() < text.size()) {
     // The parser takes a NUL (written \u0000 in the event) for the end of the text.
-    problem = "the string is not JSON: unexpected NUL at offset " + std::to_string(stream.Tell());
+    problem = "the string is " +
+              json::describe_parse_error(text, rapidjson::kParseErrorDocumentRootNotSingular, stream.Tell()).message();
+  } else if (std::size_t at = json::find_unpaired_surrogate_escape(text); at != std::string_view::npos) {
+    // Decoded, it would be bytes that are not UTF-8 in the text sent on.
+    problem = "the string is " + json::unpaired_surrogate_error(text, at).message();
   }
   if (!problem.empty()) out.clear();
   return problem;

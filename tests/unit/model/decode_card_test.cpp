@@ -85,7 +85,13 @@ TEST_CASE("custom_short_code_json may be a string holding a JSON object, kept co
         "card.custom_short_code_json: the string is not JSON: The document root must not be followed by other values "
         "at offset 3");
   CHECK(card_error(R"({"fallback_type": "NONE", "custom_short_code_json": "{}\u0000"})") ==
-        "card.custom_short_code_json: the string is not JSON: unexpected NUL at offset 2");
+        "card.custom_short_code_json: the string is not JSON: a NUL byte at offset 2");
+  CHECK(card_error(R"({"fallback_type": "NONE", "custom_short_code_json": "{\"a\": \"\\udc00\"}"})") ==
+        "card.custom_short_code_json: the string is not valid UTF-8: unpaired UTF-16 surrogate escape \\udc00 in a "
+        "string at offset 7 (a high surrogate escape must be followed by a low one)");
+  CHECK(card_error(R"({"fallback_type": "NONE", "custom_short_code_json": "{\"a\": \"x\ny\"}"})") ==
+        "card.custom_short_code_json: the string is not JSON: raw control character U+000A in a string at offset 8 "
+        "(control characters must be escaped)");
   CHECK(card_error(R"({"fallback_type": "NONE", "custom_short_code_json": ""})") ==
         "card.custom_short_code_json: the string is not JSON: The document is empty at offset 0");
   CHECK(card_error(R"({"fallback_type": "NONE", "custom_short_code_json": ")" + std::string(100, '[') + R"("})") ==

@@ -132,7 +132,7 @@ TEST_CASE("input that is not a JSON object is invalid") {
   CHECK(error_of("[1, 2]") == "event is not a JSON object");
   CHECK(error_of("\"text\"") == "event is not a JSON object");
   CHECK(error_of("42") == "event is not a JSON object");
-  CHECK(error_of(std::string("{\"account\": \"shop-a\"}\0garbage", 29)) == "not JSON: unexpected NUL byte at offset 21");
+  CHECK(error_of(std::string("{\"account\": \"shop-a\"}\0garbage", 29)) == "not JSON: a NUL byte at offset 21");
   CHECK(error_of("{\"sign_name\": \"a\xc3\x28\"}") ==
         "not valid UTF-8: a string holds an invalid UTF-8 sequence at offset 16");
   CHECK(error_of(taobao_event_with("\"x\": \"\xff\"")).starts_with("not valid UTF-8: "));
@@ -141,6 +141,57 @@ TEST_CASE("input that is not a JSON object is invalid") {
   // The parser recurses: the handler's refusal at 64 levels is what bounds its stack.
   std::string abyss = "{\"t\": " + std::string(1'000'000, '[');
   CHECK(error_of(abyss) == "event nests deeper than 64 levels");
+}
+
+TEST_CASE("a text defect gets a reason that names it") {
+  // Each of these was reported in RapidJSON's words, which named the wrong problem.
+  CHECK(error_of(std::string("\0{}", 3)) == "not JSON: a NUL byte at offset 0");  // was "The document is empty"
+  CHECK(error_of(std::string("{\"account\": \"sh\0op\"}", 20)) == "not JSON: a NUL byte at offset 15");
+  CHECK(error_of("{\"account\": \"sh\x01op\"}") ==
+        "not JSON: raw control character U+0001 in a string at offset 15 (control characters must be escaped)");
+  CHECK(error_of(taobao_event_with("\"extend\": \"a\tb\"")).starts_with("not JSON: raw control character U+0009 in a string at offset "));
+  CHECK(error_of(R"({"account": "shop-a", "n": 1e999})") ==
+        "not JSON: number 1e999 out of range at offset 27 (a number must fit a double)");
+  CHECK(error_of(R"({"account": "shop-a", "params": {"n": -1E+400}})") ==
+        "not JSON: number -1E+400 out of range at offset 38 (a number must fit a double)");
+  CHECK(error_of(R"({"account": "a\qb"})") == "not JSON: invalid escape \\q in a string at offset 14");
+}
+
+TEST_CASE("an unpaired surrogate escape is refused wherever it is, naming its offset") {
+  // RapidJSON took a lone low surrogate and decoded it into CESU bytes (ED B0 80), not UTF-8,
+  // which went on into outcome records; a lone high one it refused as an invalid "pair".
+  const std::string lone = taobao_event_with(R"("event_id": "evt-\udc00")");
+  CHECK(error_of(lone) == "not valid UTF-8: unpaired UTF-16 surrogate escape \\udc00 in a string at offset " +
+                              std::to_string(lone.find("\\udc00")) +
+                              " (a high surrogate escape must be followed by a low one)");
+  CHECK(error_of(taobao_event_with(R"("params": {"name": "\uDFFFx"})")).starts_with(
+      "not valid UTF-8: unpaired UTF-16 surrogate escape \\uDFFF in a string at offset "));
+  CHECK(error_of(taobao_event_with(R"("ignored_field": "\ud800")")).starts_with(
+      "not valid UTF-8: unpaired UTF-16 surrogate escape \\ud800 in a string at offset "));
+  CHECK(error_of(taobao_event_with(R"("\udc00": 1)")).starts_with("not valid UTF-8: unpaired UTF-16 surrogate escape "));
+  // A pair is one character, and an escaped backslash before "udc00" is only text.
+  auto pair = decode_event(taobao_event_with(R"("event_id": "evt-\ud83d\ude00", "extend": "\\udc00")"), cfg);
+  REQUIRE_MESSAGE(pair.has_value(), pair.message());
+  CHECK(pair->event_id == "evt-\xF0\x9F\x98\x80");
+  CHECK(pair->extend == "\\udc00");
+}
+
+TEST_CASE("a UTF-8 byte order mark before the event is skipped") {
+  auto r = decode_event("\xEF\xBB\xBF" + taobao_event_with(R"("event_id": "evt-bom")"), cfg);
+  REQUIRE_MESSAGE(r.has_value(), r.message());
+  CHECK(r->event_id == "evt-bom");
+  CHECK(r->account == "shop-a");
+  // Offsets still count from the first byte given.
+  CHECK(error_of("\xEF\xBB\xBF{\"account\": x}") == "not JSON: Invalid value at offset 15");
+  CHECK(error_of("\xEF\xBB\xBF\xEF\xBB\xBF{}") == "not JSON: a byte order mark (EF BB BF) inside the text at offset 3");
+}
+
+TEST_CASE("invalid UTF-8 cut short at the very end is reported, not read past") {
+  // The validating parse reads a sequence's continuation bytes before checking them.
+  for (const char* tail : {"\xE3", "\xF0\x9F", "\xC3"}) {
+    std::string text = std::string(R"({"account": ")") + tail;
+    CHECK(error_of(text).starts_with("not valid UTF-8: a string holds an invalid UTF-8 sequence at offset 13"));
+  }
 }
 
 TEST_CASE("a JSON syntax error wins over a field error earlier in the text") {
