@@ -18,6 +18,7 @@
 
 #include "connection.hpp"
 #include "herald/redis/reconnect_backoff.hpp"
+#include "herald/redis/server_version.hpp"
 #include "herald/util/log.hpp"
 
 namespace herald::redis {
@@ -77,6 +78,7 @@ class client::impl : public std::enable_shared_from_this<impl> {
   std::uint64_t round_trips() const noexcept { return round_trips_; }
 
   std::function<void(bool)> on_change;
+  std::function<void(const std::string&)> on_refused;
 
   // Static with the impl as a parameter: the coroutine frame holds the impl from its creation,
   // so the client may be destroyed before the awaitable is first resumed.
@@ -149,6 +151,12 @@ class client::impl : public std::enable_shared_from_this<impl> {
         }
       } else {
         close(conn, established.message());
+        // Logged and told once per cause, not on every retry.
+        if (conn->is_refused && established.message() != last_refusal_) {
+          last_refusal_ = established.message();
+          log::error("redis server not supported", {{"host", cfg_.host}, {"port", cfg_.port}, {"error", last_refusal_}});
+          if (on_refused) on_refused(last_refusal_);
+        }
       }
       if (is_stopped_) break;
       const auto delay = backoff.next_delay_ms(unit(random_));
@@ -159,7 +167,7 @@ class client::impl : public std::enable_shared_from_this<impl> {
     }
   }
 
-  // Connect, AUTH, SELECT, PING: all within connect_timeout_ms.
+  // Connect, AUTH, SELECT, PING, INFO server: all within connect_timeout_ms.
   asio::awaitable<status> establish(std::shared_ptr<connection> conn) {
     conn->connect_deadline.expires_after(ms(cfg_.connect_timeout_ms));
     conn->connect_deadline.async_wait([conn](error_code ec) {
@@ -203,6 +211,7 @@ class client::impl : public std::enable_shared_from_this<impl> {
     const std::string db = std::to_string(cfg_.db);
     if (cfg_.db != 0) handshake.push_back(command{"SELECT", db});
     handshake.push_back(command{"PING"});
+    handshake.push_back(command{"INFO", "server"});
     conn->write_buffer.clear();
     for (const auto& c : handshake) conn->write_buffer += c.bytes();
     const auto [write_ec, written] =
@@ -236,6 +245,18 @@ class client::impl : public std::enable_shared_from_this<impl> {
     }
     if (replies[i].kind != reply::type::status || replies[i].str != "PONG") {
       co_return make_error(label_ + ": PING answered " + describe(replies[i]));
+    }
+    ++i;
+    // The ledger needs Redis 7.0 (EXPIRE ... NX): an older server is refused, not used to fail
+    // every item. INFO refused (an ACL without +info) is a refusal too: the version is unknown.
+    if (replies[i].is_error()) {
+      conn->is_refused = true;
+      co_return make_error(label_ + ": INFO server refused: " + replies[i].str +
+                           " (Herald checks the server's version with it: allow +info)");
+    }
+    if (auto supported = check_server_version(replies[i].str); !supported) {
+      conn->is_refused = true;
+      co_return make_error(label_ + ": " + supported.message());
     }
     conn->connect_deadline.cancel();
     co_return ok;
@@ -290,6 +311,7 @@ class client::impl : public std::enable_shared_from_this<impl> {
   }
 
   void announce_up() {
+    last_refusal_.clear();
     if (state_ == link_state::up) return;
     state_ = link_state::up;
     log::info("redis connected", {{"host", cfg_.host}, {"port", cfg_.port}, {"db", cfg_.db}});
@@ -320,6 +342,7 @@ class client::impl : public std::enable_shared_from_this<impl> {
   std::vector<char> read_buffer_;     // reused by every read; one reader at a time
   std::minstd_rand random_;           // reconnect jitter only
   link_state state_ = link_state::unknown;
+  std::string last_refusal_;  // why the last handshake refused the server, until one succeeds
   bool is_started_ = false;
   bool is_stopped_ = false;
   std::uint64_t round_trips_ = 0;
@@ -330,6 +353,7 @@ client::client(asio::any_io_executor executor, config::redis_config cfg)
 
 client::~client() {
   impl_->on_change = nullptr;
+  impl_->on_refused = nullptr;
   impl_->stop();
 }
 
@@ -338,6 +362,9 @@ void client::stop() { impl_->stop(); }
 bool client::is_connected() const noexcept { return impl_->is_connected(); }
 std::uint64_t client::round_trips() const noexcept { return impl_->round_trips(); }
 void client::on_connection_change(std::function<void(bool)> callback) { impl_->on_change = std::move(callback); }
+void client::on_server_refused(std::function<void(const std::string&)> callback) {
+  impl_->on_refused = std::move(callback);
+}
 
 asio::awaitable<result<std::vector<reply>>> client::exec(std::vector<command> commands) {
   return impl::exec(impl_, std::move(commands));

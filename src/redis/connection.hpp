@@ -55,6 +55,7 @@ struct connection {
   bool is_closed = false;  // closed for good; its coroutines exit when they next wake
   bool is_writer_idle = false;
   bool has_connect_timed_out = false;
+  bool is_refused = false;  // the handshake found a server Herald cannot use (server_version.hpp)
 
   // Queues a request and wakes the writer if it is waiting.
   void enqueue(std::shared_ptr<request> r);

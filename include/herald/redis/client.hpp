@@ -47,7 +47,8 @@ class client {
   client& operator=(const client&) = delete;
 
   // Connects in the background: connect, AUTH (username + password, or password alone), SELECT
-  // when db != 0, PING. Call once.
+  // when db != 0, PING, INFO server (a server older than Redis 7.0 is refused:
+  // redis/server_version.hpp). Call once.
   void start();
   // Closes the connection, fails pending requests, stops reconnecting. Fires the callback with
   // false if the client was connected.
@@ -63,6 +64,11 @@ class client {
   // callback runs on the executor, inside the client: it may call exec() via co_spawn and stop(),
   // but must not throw or destroy the client.
   void on_connection_change(std::function<void(bool is_connected)> callback);
+  // Called when a handshake finds a server Herald cannot use (check_server_version), with why
+  // (once per cause: not again for the same answer on the next attempts). The client stays
+  // disconnected and tries again like after any failed attempt, so that a server replaced by a
+  // supported one is used. Same rules as on_connection_change.
+  void on_server_refused(std::function<void(const std::string& why)> callback);
 
   // Sends `commands` in one write; the result holds one reply per command, in order. Empty
   // `commands`: an empty result without touching the network.

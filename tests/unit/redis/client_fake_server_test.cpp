@@ -68,6 +68,12 @@ herald::config::redis_config fake_config(std::uint16_t port) {
   return cfg;
 }
 
+// INFO server as a Redis of this version answers it (a bulk string).
+std::string info_reply(std::string_view version) {
+  const std::string body = "# Server\r\nredis_version:" + std::string(version) + "\r\nredis_mode:standalone\r\n";
+  return "$" + std::to_string(body.size()) + "\r\n" + body + "\r\n";
+}
+
 // One accepted connection of the fake server. Requests are RESP arrays, so reply_reader parses
 // them too.
 struct peer {
@@ -98,12 +104,15 @@ struct peer {
     co_await asio::async_write(socket, asio::buffer(bytes.data(), bytes.size()), asio::use_awaitable);
   }
 
-  // The client's handshake without credentials: PING.
-  asio::awaitable<void> answer_handshake() {
-    const auto ping = co_await read_commands(1);
-    REQUIRE(ping.size() == 1);
-    REQUIRE(ping[0].elements.at(0).str == "PING");
-    co_await send("+PONG\r\n");
+  // The client's handshake without credentials: PING and INFO server, answered as a Redis of
+  // this version would.
+  asio::awaitable<void> answer_handshake(std::string_view version = "7.2.4") {
+    const auto handshake = co_await read_commands(2);
+    REQUIRE(handshake.size() == 2);
+    REQUIRE(handshake[0].elements.at(0).str == "PING");
+    REQUIRE(handshake[1].elements.at(0).str == "INFO");
+    REQUIRE(handshake[1].elements.at(1).str == "server");
+    co_await send("+PONG\r\n" + info_reply(version));
   }
 
   // Waits until the client closes the connection.
@@ -131,7 +140,7 @@ std::vector<command> one(command c) {
 
 }  // namespace
 
-TEST_CASE("the handshake sends AUTH with username and password, SELECT and PING in one write") {
+TEST_CASE("the handshake sends AUTH with username and password, SELECT, PING and INFO server in one write") {
   run([](asio::any_io_executor ex) -> asio::awaitable<void> {
     fake_server server(ex);
     auto cfg = fake_config(server.port());
@@ -141,12 +150,12 @@ TEST_CASE("the handshake sends AUTH with username and password, SELECT and PING 
     client c(ex, cfg);
     c.start();
     auto p = co_await server.accept();
-    co_await p->read_commands(3);
+    co_await p->read_commands(4);
     CHECK(p->received == command{"AUTH", "herald", "pass word"}.bytes() + command{"SELECT", "5"}.bytes() +
-                             command{"PING"}.bytes());
+                             command{"PING"}.bytes() + command{"INFO", "server"}.bytes());
     CHECK(p->reads == 1);
     CHECK_FALSE(c.is_connected());
-    co_await p->send("+OK\r\n+OK\r\n+PONG\r\n");
+    co_await p->send("+OK\r\n+OK\r\n+PONG\r\n" + info_reply("7.0.0"));
     const bool is_up = co_await wait_until([&] { return c.is_connected(); }, 2s);
     CHECK(is_up);
   });
@@ -160,8 +169,8 @@ TEST_CASE("with a password and no username the handshake sends AUTH <password>, 
     client c(ex, cfg);
     c.start();
     auto p = co_await server.accept();
-    co_await p->read_commands(2);
-    CHECK(p->received == command{"AUTH", "secret"}.bytes() + command{"PING"}.bytes());
+    co_await p->read_commands(3);
+    CHECK(p->received == command{"AUTH", "secret"}.bytes() + command{"PING"}.bytes() + command{"INFO", "server"}.bytes());
   });
 }
 
@@ -175,8 +184,8 @@ TEST_CASE("a refused AUTH keeps the client disconnected, and it tries again") {
     c.on_connection_change([&](bool) { ++changes; });
     c.start();
     auto first = co_await server.accept();
-    co_await first->read_commands(2);
-    co_await first->send("-WRONGPASS invalid username-password pair\r\n+PONG\r\n");
+    co_await first->read_commands(3);
+    co_await first->send("-WRONGPASS invalid username-password pair\r\n+PONG\r\n" + info_reply("7.2.4"));
     co_await first->wait_closed();
     auto second = co_await server.accept();  // the reconnect attempt
     CHECK_FALSE(c.is_connected());
@@ -358,5 +367,83 @@ TEST_CASE("destroying the client fails its pending requests") {
     CHECK(result->message().find("client stopped") != std::string::npos);
     CHECK_FALSE(did_callback_fire);
     co_await p->wait_closed();
+  });
+}
+
+TEST_CASE("a Redis 6.2 server is refused: the client stays disconnected, says why once, and tries again") {
+  run([](asio::any_io_executor ex) -> asio::awaitable<void> {
+    fake_server server(ex);
+    client c(ex, fake_config(server.port()));
+    std::vector<bool> changes;
+    std::vector<std::string> refusals;
+    c.on_connection_change([&](bool is_up) { changes.push_back(is_up); });
+    c.on_server_refused([&](const std::string& why) { refusals.push_back(why); });
+    c.start();
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      auto old = co_await server.accept();
+      co_await old->answer_handshake("6.2.14");
+      co_await old->wait_closed();  // the client hangs up on it
+      CHECK_FALSE(c.is_connected());
+    }
+    REQUIRE(refusals.size() == 1);  // the second attempt's same answer is not told again
+    CHECK(refusals[0] == "redis 127.0.0.1:" + std::to_string(server.port()) +
+                             ": Redis 6.2.14 is not supported: Herald needs Redis 7.0.0 or later (the ledger's "
+                             "scripts use EXPIRE ... NX)");
+    CHECK(changes.empty());
+
+    // Replaced by a supported server (a failover back): used.
+    auto upgraded = co_await server.accept();
+    co_await upgraded->answer_handshake("7.2.4");
+    const bool is_up = co_await wait_until([&] { return c.is_connected(); }, 2s);
+    CHECK(is_up);
+    CHECK(changes == std::vector<bool>{true});
+  });
+}
+
+TEST_CASE("a server that fails over to an older version is refused on the reconnect") {
+  run([](asio::any_io_executor ex) -> asio::awaitable<void> {
+    fake_server server(ex);
+    client c(ex, fake_config(server.port()));
+    std::vector<bool> changes;
+    std::vector<std::string> refusals;
+    c.on_connection_change([&](bool is_up) { changes.push_back(is_up); });
+    c.on_server_refused([&](const std::string& why) { refusals.push_back(why); });
+    c.start();
+    {
+      auto first = co_await server.accept();
+      co_await first->answer_handshake("7.0.0");
+      const bool was_up = co_await wait_until([&] { return c.is_connected(); }, 2s);
+      REQUIRE(was_up);
+    }  // the server goes away
+    auto replica = co_await server.accept();
+    co_await replica->answer_handshake("6.0.16");
+    co_await replica->wait_closed();
+    CHECK_FALSE(c.is_connected());
+    CHECK(changes == std::vector<bool>{true, false});
+    REQUIRE(refusals.size() == 1);
+    CHECK(refusals[0].find("Redis 6.0.16 is not supported") != std::string::npos);
+  });
+}
+
+TEST_CASE("INFO refused (an ACL without +info) or without a version refuses the server too") {
+  run([](asio::any_io_executor ex) -> asio::awaitable<void> {
+    fake_server server(ex);
+    client c(ex, fake_config(server.port()));
+    std::vector<std::string> refusals;
+    c.on_server_refused([&](const std::string& why) { refusals.push_back(why); });
+    c.start();
+    auto p = co_await server.accept();
+    co_await p->read_commands(2);
+    co_await p->send("+PONG\r\n-NOPERM this user has no permissions to run the 'info' command\r\n");
+    co_await p->wait_closed();
+    auto q = co_await server.accept();
+    co_await q->read_commands(2);
+    co_await q->send("+PONG\r\n$20\r\n# Server\r\nos:Linux\r\n\r\n");
+    co_await q->wait_closed();
+    CHECK_FALSE(c.is_connected());
+    REQUIRE(refusals.size() == 2);
+    CHECK(refusals[0].find("INFO server refused: NOPERM") != std::string::npos);
+    CHECK(refusals[1].find("cannot tell the server's version (the INFO reply has no redis_version field)") !=
+          std::string::npos);
   });
 }
