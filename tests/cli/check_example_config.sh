@@ -4,5 +4,5 @@
 set -euo pipefail
 herald="$1" config="$2"
 vars=()
-while read -r name; do vars+=("$name=placeholder"); done < <(grep -o '\${[A-Za-z0-9_]*}' "$config" | tr -d '${}' | sort -u)
+while read -r name; do vars+=("$name=placeholder-0123456789"); done < <(grep -o '\${[A-Za-z0-9_]*}' "$config" | tr -d '${}' | sort -u)
 env "${vars[@]}" "$herald" check-config --config "$config" >/dev/null

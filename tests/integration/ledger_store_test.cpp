@@ -77,6 +77,7 @@ struct world {
   client& redis;
   std::string prefix = "herald-test:ledger:" + herald::crypto::random_hex(8) + ":";
   ledger::store store{redis, prefix, retention_hours};
+  herald::crypto::hmac_sha256_key recipient_key{"ledger-test-recipient-hash-key"};
   std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
                          std::chrono::system_clock::now().time_since_epoch()).count();
   std::int32_t current = static_cast<std::int32_t>(now / (2 * 86400));
@@ -87,7 +88,7 @@ struct world {
     e.event_id = event_id;
     e.account = "shop";
     e.to = {herald::model::recipient_kind::phone, std::string(recipient)};
-    return ledger::make_keys(prefix, e, now, 480, store.layout());
+    return ledger::make_keys(prefix, e, now, 480, store.layout(), recipient_key);
   }
 
   std::string bucket(const ledger::item_keys& k, std::int32_t period) const {

@@ -24,7 +24,8 @@ fake_env example_env() {
                    {"TOP_APP_SECRET", "top-secret"},
                    {"SHOP_C_TOP_SESSION", "top-session"},
                    {"ALIYUN_ACCESS_KEY_ID", "LTAI-id"},
-                   {"ALIYUN_ACCESS_KEY_SECRET", "aliyun-secret"}}};
+                   {"ALIYUN_ACCESS_KEY_SECRET", "aliyun-secret"},
+                   {"HERALD_RECIPIENT_HASH_KEY", "example-recipient-hash-key"}}};
 }
 
 }  // namespace
@@ -159,7 +160,8 @@ TEST_CASE("the demo config parses with the variables deploy/local/demo sets") {
                 {"DEMO_KEY_PREFIX", "demo-1:"},
                 {"HERALD_TLS_DIR", "/tmp/tls"},
                 {"DEMO_GATEWAY_PORT", "18443"},
-                {"DEMO_FW199_SECRET", "demo-secret"}}};
+                {"DEMO_FW199_SECRET", "demo-secret"},
+                {"DEMO_RECIPIENT_HASH_KEY", "demo-recipient-hash-key"}}};
   herald_config cfg = load_config_file(config_path("demo.json"), env.function());
   CHECK(cfg.kafka.topics == std::vector<std::string>{"demo-1.events"});
   CHECK(cfg.kafka.retry_topic == "demo-1.retry");
