@@ -196,6 +196,16 @@ ledger_config read_ledger(const object_reader& r) {
   if (r.read_string("quota_utc_offset", offset, {.max_length = 16}) &&
       !herald::time::parse_utc_offset(offset, c.quota_utc_offset_minutes))
     r.fail_at("quota_utc_offset", "must be a UTC offset like \"+08:00\", \"-05:30\" or \"Z\" (got " + quote(offset) + ")");
+  std::string key;
+  // Empty (e.g. "${HERALD_RECIPIENT_HASH_KEY:-}" unset) counts as not configured: check_for_run
+  // refuses that with its own message.
+  if (r.read_string("recipient_hash_key", key, {.is_secret = true, .may_be_empty = true}) && !key.empty()) {
+    if (key.size() < min_recipient_hash_key_bytes)
+      r.fail_at("recipient_hash_key", "too short (" + std::to_string(key.size()) + " bytes, at least " +
+                                          std::to_string(min_recipient_hash_key_bytes) +
+                                          "; e.g. `openssl rand -hex 32`)");
+    c.recipient_hash_key = crypto::hmac_sha256_key(key);
+  }
   return c;
 }
 

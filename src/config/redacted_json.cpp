@@ -2,6 +2,7 @@
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 
@@ -80,7 +81,7 @@ std::string format_window(unsigned start_minute, unsigned end_minute) {
 void write_account(json_out& o, std::string_view name, const account_config& a) {
   o.begin(name);
   o.string("gateway", to_string(a.gateway));
-  o.string("endpoint", a.endpoint.url);
+  o.string("endpoint", redact_url(a.endpoint.url));
   o.boolean("allow_plain_http", a.allow_plain_http);
   switch (a.gateway) {
     case gateway_kind::fw199_taobao:
@@ -111,7 +112,7 @@ void write_account(json_out& o, std::string_view name, const account_config& a) 
   // Options only one gateway kind takes are printed for that kind only, so that the output stays a
   // valid configuration.
   if (a.gateway == gateway_kind::aliyun_sms) o.boolean("use_batch_api", a.use_batch_api);
-  if (a.gateway == gateway_kind::fw199_douyin && a.receipt_endpoint) o.string("receipt_endpoint", a.receipt_endpoint->url);
+  if (a.gateway == gateway_kind::fw199_douyin && a.receipt_endpoint) o.string("receipt_endpoint", redact_url(a.receipt_endpoint->url));
   // Only where there is a receipt query to find nothing.
   if (a.gateway == gateway_kind::aliyun_sms || a.gateway == gateway_kind::aliyun_card ||
       (a.gateway == gateway_kind::fw199_douyin && a.receipt_endpoint))
@@ -120,6 +121,24 @@ void write_account(json_out& o, std::string_view name, const account_config& a) 
 }
 
 }  // namespace
+
+std::string redact_url(std::string_view url) {
+  std::string out;
+  std::size_t authority = url.find("://");
+  authority = authority == std::string_view::npos ? 0 : authority + 3;
+  const std::size_t authority_end = std::min(url.find_first_of("/?#", authority), url.size());
+  const std::size_t at = url.substr(0, authority_end).rfind('@');
+  if (at != std::string_view::npos && at >= authority) {
+    out.append(url.substr(0, authority)).append(redacted).append(url.substr(at, authority_end - at));
+  } else {
+    out.append(url.substr(0, authority_end));
+  }
+  // A path is shown; a query or fragment only as "there is one".
+  const std::size_t tail = url.find_first_of("?#", authority_end);
+  out.append(url.substr(authority_end, std::min(tail, url.size()) - authority_end));
+  if (tail != std::string_view::npos) out.append(1, url[tail]).append(redacted);
+  return out;
+}
 
 std::string to_redacted_json(const herald_config& cfg) {
   rapidjson::StringBuffer buffer;
@@ -169,6 +188,7 @@ std::string to_redacted_json(const herald_config& cfg) {
   o.begin("ledger");
   o.number("retention_hours", cfg.ledger.retention_hours);
   o.string("quota_utc_offset", format_offset(cfg.ledger.quota_utc_offset_minutes));
+  o.secret("recipient_hash_key", cfg.ledger.recipient_hash_key.is_empty() ? "" : "set");
   o.end();
 
   o.begin("quota");

@@ -160,7 +160,7 @@ void worker::impl::admit(item* it, flow::retry_stage stage) {
   it->daily_limit = it->ev.category == config::category::marketing ? limits.marketing : limits.transactional;
   const std::int64_t now = now_ms();
   ledger::make_keys_into(it->keys, cfg.redis.key_prefix, it->ev, now / 1000, cfg.ledger.quota_utc_offset_minutes,
-                         ledger->layout());
+                         ledger->layout(), cfg.ledger.recipient_hash_key);
 
   if (stage == flow::retry_stage::send && it->ev.category == config::category::marketing) {
     // Outside the window a marketing event waits on the delay topic: nothing is reserved yet.

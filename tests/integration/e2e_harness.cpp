@@ -431,6 +431,7 @@ std::string write_config(const std::string& events_topic, const std::string& res
   "batch": {"linger_ms": 20},
   "log": {"level": "info"},
 )" + extra_sections + R"(
+  "ledger": {"recipient_hash_key": "e2e-test-recipient-hash-key"},
   "accounts": )" + accounts_json + "\n}\n";
   fs::path p = work_dir() / (unique_name("herald") + ".json");
   write_file(p, text);

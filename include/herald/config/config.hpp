@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "herald/util/hmac_sha256.hpp"
+
 namespace herald::config {
 
 enum class gateway_kind {
@@ -123,6 +125,10 @@ struct redis_config {
 struct ledger_config {
   std::uint32_t retention_hours = 72;  // how long a sent notification blocks a resend
   int quota_utc_offset_minutes = 480;  // "quota_utc_offset": "+08:00"
+  // The secret that recipients are hashed with (quota keys, derived event ids: docs/ledger.md,
+  // "Recipient hashes"), kept only as its HMAC states. Empty when the file sets none, which
+  // `herald run` and `check-config` refuse (config::check_for_run).
+  crypto::hmac_sha256_key recipient_hash_key;
 };
 
 struct quota_config {
