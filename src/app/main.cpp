@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "herald/config/load.hpp"
+#include "herald/flow/retry_envelope.hpp"
 #include "herald/ledger/ledger_script.hpp"
 #include "herald/pipeline/worker.hpp"
 #include "herald/util/log.hpp"
@@ -15,8 +16,17 @@
 
 namespace {
 
-int run(const std::string& config_path, std::int64_t clock_offset_ms) {
+// The file's own rules, then the ones that span components: every event Herald accepts must be
+// able to wait on the retry topic (flow/retry_envelope.hpp, check_retry_record_fits).
+herald::config::herald_config load_config(const std::string& config_path) {
   auto cfg = herald::config::load_config_file(config_path);
+  if (auto fits = herald::flow::check_retry_record_fits(cfg.kafka.max_event_bytes, cfg.kafka.producer_properties); !fits)
+    throw herald::config::config_error("", fits.message());
+  return cfg;
+}
+
+int run(const std::string& config_path, std::int64_t clock_offset_ms) {
+  auto cfg = load_config(config_path);
   herald::log::level level{};
   if (herald::log::parse_level(cfg.log.level, level)) herald::log::set_level(level);
 
@@ -44,7 +54,7 @@ int run(const std::string& config_path, std::int64_t clock_offset_ms) {
 }
 
 int check_config(const std::string& config_path) {
-  auto cfg = herald::config::load_config_file(config_path);
+  auto cfg = load_config(config_path);
   std::cout << herald::config::to_redacted_json(cfg) << "\n";
   std::cerr << "config OK: " << cfg.accounts.size() << " account(s), " << cfg.kafka.topics.size()
             << " topic(s)\n";

@@ -88,10 +88,11 @@ void plan_retry(worker::impl& w, item* it, std::vector<decision>& out, std::stri
   out.push_back(std::move(d));
 }
 
-std::int64_t retry_after_ms(const http::exchange& ex, std::int64_t now_s) {
+// The one place a Retry-After is read: the account's hold (call_finished) and the events' backoff
+// (plan_retry) both take this, capped at retry.backoff_cap_ms.
+std::int64_t retry_after_ms(const http::exchange& ex, std::int64_t now_s, std::int64_t cap_ms) {
   if (ex.resp.retry_after.empty()) return 0;
-  auto s = http::retry_after_seconds(ex.resp.retry_after, now_s);
-  return s ? *s * 1000 : 0;
+  return flow::retry_after_hold_ms(http::retry_after_seconds(ex.resp.retry_after, now_s), cap_ms);
 }
 
 }  // namespace
@@ -137,7 +138,7 @@ boost::asio::awaitable<void> worker::impl::send_batch(std::vector<item*> items) 
   ++stats.gateway_calls;
   stats.gateway_items += items.size();
   http::exchange ex = co_await http->send(acct.cfg->endpoint, std::move(req));
-  const std::int64_t retry_after = retry_after_ms(ex, now_ms() / 1000);
+  const std::int64_t retry_after = retry_after_ms(ex, now_ms() / 1000, cfg.retry.backoff_cap_ms);
 
   std::vector<decision> decisions;
   decisions.reserve(items.size());

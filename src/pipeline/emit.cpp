@@ -97,6 +97,8 @@ void dlq_delivery::on_delivery(bool delivered, std::string_view error) {
 void worker::impl::on_outcome_durable(item* it) {
   if (it->part->marks.settle(it->offset)) it->part->is_dirty = true;
   --total_in_flight;
+  in_flight_bytes -= it->held_bytes;
+  uncount_for_account(it);
   --in_stage[static_cast<int>(it->at)];
   free_item(it);
   if (is_stopping && total_in_flight == 0) {

@@ -84,6 +84,8 @@ item* worker::impl::track(const std::shared_ptr<partition_state>& part, const ka
   it->out.source.offset = m.offset;
   it->raw.assign(m.payload);
   it->key.assign(m.key);
+  it->held_bytes = static_cast<std::uint32_t>(m.payload.size() + m.key.size());
+  in_flight_bytes += it->held_bytes;
   return it;
 }
 
@@ -117,9 +119,10 @@ void item::recycle() {
   core = nullptr;
   part.reset();
   offset = 0;
-  key.clear();
-  raw.clear();
-  error.clear();
+  // The buffers a large event grew are given back (limits.hpp): kept, a burst of them would stay.
+  clear_buffer(key);
+  clear_buffer(raw);
+  clear_buffer(error);
   model::clear(ev);
   acct = nullptr;
   keys.ledger.clear();
@@ -134,9 +137,11 @@ void item::recycle() {
   receipt_checks = 0;
   at = pipeline::stage::decoding;
   to_dlq = false;
+  counts_for_account = false;
+  held_bytes = 0;
   parked_topic.clear();
   model::clear(out);
-  outcome_json.clear();
+  clear_buffer(outcome_json);
   pending_deliveries = 0;
   dlq.owner = nullptr;
   leader = nullptr;
@@ -144,6 +149,16 @@ void item::recycle() {
 }
 
 void worker::impl::admit(item* it, flow::retry_stage stage) {
+  // Checked before anything reads it: an oversized record costs no parse, and every event that
+  // gets further has a retry envelope that fits a Kafka record (checked at start-up).
+  if (is_event_too_large(it->raw.size(), it->key.size(), cfg.kafka.max_event_bytes)) {
+    std::string why = event_too_large_reason(it->raw.size(), it->key.size(), cfg.kafka.max_event_bytes);
+    log::warn("invalid event", {{"topic", it->out.source.topic}, {"partition", it->out.source.partition},
+                                {"offset", it->out.source.offset}, {"error", why}});
+    settle(it, model::status::invalid, std::move(why));
+    apply_flow_control();
+    return;
+  }
   auto decoded = model::decode_event_into(it->raw, cfg, it->ev);
   if (!decoded) {
     model::clear(it->ev);  // what was read before the error is not the event's identity
@@ -173,6 +188,27 @@ void worker::impl::admit(item* it, flow::retry_stage stage) {
     }
   }
 
+  // One account may hold only its share of the window while it does not drain it (limits.hpp).
+  if (it->acct->in_flight >= cfg.kafka.max_in_flight_per_account) {
+    const std::int64_t t = mono_ms();
+    const account_load load = load_of(*it->acct, t);
+    const share_verdict verdict = decide_share(load);
+    if (verdict == share_verdict::defer) {
+      defer_for_account(it, stage, load, t);
+      apply_flow_control();
+      return;
+    }
+    if (verdict == share_verdict::admit_and_wait) {
+      // apply_flow_control (below) closes the gate; the timer looks again when the wait is over.
+      share_wait_until_ms = std::max(share_wait_until_ms, it->acct->busy_since_ms + drain_meter::window_ms);
+      share_timer.expires_after(std::chrono::milliseconds(std::max<std::int64_t>(1, share_wait_until_ms - t)));
+      share_timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+        if (!ec) self->apply_flow_control();
+      });
+    }
+  }
+  count_for_account(it);
+
   auto [pos, is_new] = in_flight_by_key.try_emplace(it->keys.ledger, it);
   if (!is_new) {
     // The same notification is already on its way here: never a second send; this copy is
@@ -193,14 +229,81 @@ void worker::impl::admit(item* it, flow::retry_stage stage) {
   apply_flow_control();
 }
 
+account_load worker::impl::load_of(account_runtime& acct, std::int64_t mono_now) {
+  account_load a;
+  a.in_flight = acct.in_flight;
+  a.share = cfg.kafka.max_in_flight_per_account;
+  a.busy_for_ms = acct.busy_since_ms ? mono_now - acct.busy_since_ms : 0;
+  a.finished_recently = acct.drained.recent(mono_now);
+  a.is_held = acct.limiter.is_paused(mono_now);
+  return a;
+}
+
+void worker::impl::count_for_account(item* it) {
+  it->counts_for_account = true;
+  account_runtime& a = *it->acct;
+  if (++a.in_flight == cfg.kafka.max_in_flight_per_account && a.busy_since_ms == 0) a.busy_since_ms = mono_ms();
+}
+
+void worker::impl::uncount_for_account(item* it) {
+  if (!it->counts_for_account) return;
+  it->counts_for_account = false;
+  account_runtime& a = *it->acct;
+  --a.in_flight;
+  a.drained.add(mono_ms());
+  // Below 3/4 of the share the episode is over (a margin, so that an account hovering at its share
+  // is one episode, with one learning window).
+  if (a.busy_since_ms != 0 && a.in_flight < cfg.kafka.max_in_flight_per_account / 4 * 3) {
+    a.busy_since_ms = 0;
+    a.is_deferring = false;
+  }
+}
+
+void worker::impl::defer_for_account(item* it, flow::retry_stage stage, const account_load& load,
+                                     std::int64_t mono_now) {
+  account_runtime& a = *it->acct;
+  const std::int64_t hold = std::max<std::int64_t>(0, a.limiter.paused_until() - mono_now);
+  const std::int64_t delay = account_busy_delay_ms(load, hold, cfg.retry.backoff_cap_ms);
+  ++stats.account_deferred;
+  if (!a.is_deferring) {
+    a.is_deferring = true;  // once per episode at info; every event at debug
+    log::info("account holds its in-flight share: its new events wait on the retry topic",
+              {{"account", a.cfg->name}, {"in_flight", static_cast<std::int64_t>(load.in_flight)},
+               {"share", static_cast<std::int64_t>(load.share)},
+               {"finished_last_second", static_cast<std::int64_t>(load.finished_recently)},
+               {"held", load.is_held}, {"delay_ms", delay}});
+  }
+  log::debug("event deferred: its account holds its in-flight share",
+             {{"event_id", it->ev.event_id}, {"account", a.cfg->name}, {"delay_ms", delay}});
+  park(it, flow::retry_reason::account_busy, stage, now_ms() + delay);
+}
+
+// The wait of share_verdict::admit_and_wait is over once its window has passed, or once no account
+// at its share is still unable to show that it drains (checked only while one waits).
+bool worker::impl::is_share_wait_over(std::int64_t mono_now) {
+  if (share_wait_until_ms == 0) return true;
+  bool is_waiting = false;
+  if (mono_now < share_wait_until_ms)
+    for (auto& [name, a] : accounts)
+      if (a->in_flight >= cfg.kafka.max_in_flight_per_account &&
+          decide_share(load_of(*a, mono_now)) == share_verdict::admit_and_wait)
+        is_waiting = true;
+  if (!is_waiting) share_wait_until_ms = 0;
+  return !is_waiting;
+}
+
 void worker::impl::apply_flow_control() {
   const auto& k = cfg.kafka;
-  const bool is_over_total = total_in_flight >= k.max_in_flight;
-  const bool is_under_total = total_in_flight < k.max_in_flight * 3 / 4;
+  const window_use use{total_in_flight, in_flight_bytes};
+  const window_limits limits{k.max_in_flight, k.max_in_flight_bytes};
+  const bool is_over_total = is_window_full(use, limits);
+  const bool is_under_total = is_window_drained(use, limits);
+  // Intake also waits while an account at its share has not shown whether it drains (decide_share).
+  const bool is_share_waiting = share_wait_until_ms != 0 && !is_share_wait_over(mono_ms());
   // The overall bound first closes the gate (nothing more is taken from librdkafka's queue, which
   // bounds itself); only a gate closed for long (a slow gateway) turns into pausing the
   // partitions, so that rebalances are served and max.poll.interval.ms is kept.
-  if (is_over_total && !is_gated && !is_gate_expired) {
+  if ((is_over_total || is_share_waiting) && !is_gated && !is_gate_expired) {
     is_gated = true;
     consumer->set_gated(true);
     gate_timer.expires_after(max_gate_time);
@@ -211,7 +314,7 @@ void worker::impl::apply_flow_control() {
       self->consumer->set_gated(false);
       self->apply_flow_control();
     });
-  } else if (is_gated && total_in_flight < k.max_in_flight * 7 / 8) {
+  } else if (is_gated && !is_share_waiting && is_window_reopened(use, limits)) {
     is_gated = false;
     gate_timer.cancel();
     consumer->set_gated(false);

@@ -48,11 +48,14 @@ std::string render_metrics(const counters& c, const gauges& g) {
          c.throttled_calls);
   metric(out, "herald_retries_total", "counter", "Items sent again after throttling or a call never written.", c.retries);
   metric(out, "herald_parked_total", "counter", "Items written to the retry or delay topic to wait.", c.parked);
+  metric(out, "herald_account_deferred_total", "counter",
+         "Events parked on the retry topic because their account held its in-flight share.", c.account_deferred);
   metric(out, "herald_receipt_checks_total", "counter", "Receipt checks made for sends of unknown fate.",
          c.receipt_checks);
   metric(out, "herald_receipts_found_total", "counter", "Receipt checks that proved an unknown send went out.",
          c.receipts_found);
   metric(out, "herald_events_in_flight", "gauge", "Events consumed and not yet settled.", g.events_in_flight);
+  metric(out, "herald_bytes_in_flight", "gauge", "Bytes (value + key) of the events in flight.", g.bytes_in_flight);
   metric(out, "herald_partitions_assigned", "gauge", "Partitions assigned to this worker.", g.partitions_assigned);
   metric(out, "herald_partitions_paused", "gauge", "Assigned partitions paused by flow control.", g.partitions_paused);
   metric(out, "herald_redis_up", "gauge", "1 while the Redis connection is up.", g.is_redis_up ? 1 : 0);

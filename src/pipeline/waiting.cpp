@@ -69,6 +69,13 @@ void worker::impl::park(item* it, flow::retry_reason reason, flow::retry_stage s
   e.stage = stage;
   if (it->sent_at_s > 0) e.sent_at_ms = it->sent_at_s * 1000;
   e.message_id = it->sent_message_id;
+  if (e.message_id.size() > flow::max_envelope_id_bytes) {
+    // No real gateway's id is this long; kept, it would make the envelope unbounded. The receipt
+    // check then asks without it (docs/retries.md), as for a gateway that gave none.
+    log::warn("gateway message id too long for a retry envelope, left out",
+              {{"event_id", it->ev.event_id}, {"bytes", static_cast<std::int64_t>(e.message_id.size())}});
+    e.message_id.clear();
+  }
   e.out_id = it->call_out_id;
   e.first_consumed_at_ms = it->first_consumed_at_ms;
   e.receipt_checks = it->receipt_checks;

@@ -42,6 +42,7 @@ worker::impl::impl(boost::asio::io_context& io_, const config::herald_config& cf
       batches(cfg_.batch.linger_ms),
       linger_timer(io_),
       gate_timer(io_),
+      share_timer(io_),
       stop_timer(io_),
       report_timer(io_) {
   if (!opts.now_ms) opts.now_ms = [] { return time::unix_ms(); };
@@ -134,6 +135,7 @@ http::admin_answer worker::impl::answer_admin(std::string_view path) const {
   if (path == "/metrics") {
     gauges g;
     g.events_in_flight = total_in_flight;
+    g.bytes_in_flight = in_flight_bytes;
     g.partitions_assigned = partitions.size();
     for (const auto& p : partitions) g.partitions_paused += p->is_paused ? 1 : 0;
     g.is_redis_up = is_redis_up;

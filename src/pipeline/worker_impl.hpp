@@ -24,6 +24,7 @@
 #include "herald/kafka/producer.hpp"
 #include "herald/ledger/ledger_store.hpp"
 #include "herald/model/outcome.hpp"
+#include "herald/pipeline/limits.hpp"
 #include "herald/pipeline/watermark.hpp"
 #include "herald/pipeline/metrics.hpp"
 #include "herald/pipeline/worker.hpp"
@@ -60,6 +61,13 @@ struct account_runtime {
   std::deque<item*> waiting_checks;  // receipt checks share the limits: they are calls too
   std::unique_ptr<boost::asio::steady_timer> pump_timer;
   bool is_pump_armed = false;
+  // Its share of the in-flight window (limits.hpp, decide_share): events admitted and not settled,
+  // since when it has been at its share (0: it is not; reset below 3/4 of it), how fast it finishes
+  // events, and whether its events are being deferred (for one log line per episode).
+  std::size_t in_flight = 0;
+  std::int64_t busy_since_ms = 0;
+  drain_meter drained;
+  bool is_deferring = false;
 };
 
 // Where an in-flight event is (a gauge per stage in /metrics, to see what holds the in-flight
@@ -94,6 +102,8 @@ struct item final : kafka::delivery_target {
   std::uint32_t receipt_checks = 0;
   pipeline::stage at = stage::decoding;
   bool to_dlq = false;       // failed after its retries: the original bytes go to the DLQ too
+  bool counts_for_account = false;  // admitted: in its account's in_flight until it is settled
+  std::uint32_t held_bytes = 0;     // value + key as consumed: its part of in_flight_bytes
   std::string parked_topic;  // set while its envelope is written to a retry or delay topic
   model::outcome out;
   std::string outcome_json;
@@ -175,6 +185,7 @@ struct worker::impl : std::enable_shared_from_this<worker::impl> {
   boost::asio::steady_timer linger_timer;
   bool is_linger_armed = false;
   std::size_t total_in_flight = 0;
+  std::size_t in_flight_bytes = 0;  // held_bytes of the items in flight (kafka.max_in_flight_bytes)
   std::size_t in_stage[static_cast<int>(stage::count)] = {};
   void move_to(item* it, stage s) {
     --in_stage[static_cast<int>(it->at)];
@@ -187,6 +198,10 @@ struct worker::impl : std::enable_shared_from_this<worker::impl> {
   bool is_gated = false;
   bool is_gate_expired = false;
   boost::asio::steady_timer gate_timer;
+  // While an account at its share has not shown yet whether it drains (share_verdict::
+  // admit_and_wait), intake waits until this monotonic time at most; 0 = no account is waiting.
+  std::int64_t share_wait_until_ms = 0;
+  boost::asio::steady_timer share_timer;
   bool is_redis_up = false;
   bool is_stopping = false;
   std::function<void(int)> on_stopped;
@@ -205,6 +220,13 @@ struct worker::impl : std::enable_shared_from_this<worker::impl> {
   void on_assigned(std::span<const kafka::topic_partition> tps);
   void on_revoked(std::span<const kafka::topic_partition> tps);
   void apply_flow_control();
+  // The account's share (limits.hpp): the load decide_share sees, entering and leaving the count.
+  account_load load_of(account_runtime& acct, std::int64_t mono_now);
+  void count_for_account(item* it);
+  void uncount_for_account(item* it);
+  // Parks a consumed event whose account holds its share and is not draining it.
+  void defer_for_account(item* it, flow::retry_stage stage, const account_load& load, std::int64_t mono_now);
+  bool is_share_wait_over(std::int64_t mono_now);
   void store_offsets();
   std::shared_ptr<partition_state> find_partition(std::string_view topic, std::int32_t partition);
 

@@ -15,6 +15,7 @@ inline constexpr int stage_count = 6;
 
 struct gauges {
   std::uint64_t events_in_flight = 0;
+  std::uint64_t bytes_in_flight = 0;  // value + key of the records in flight (kafka.max_in_flight_bytes)
   std::uint64_t partitions_assigned = 0;
   std::uint64_t partitions_paused = 0;
   bool is_redis_up = false;

@@ -23,6 +23,7 @@ struct counters {
   std::uint64_t throttled_calls = 0;    // gateway calls answered with a throttle code
   std::uint64_t retries = 0;            // items sent again after throttling / a call never written
   std::uint64_t parked = 0;             // items written to the retry or delay topic
+  std::uint64_t account_deferred = 0;   // of those, because their account held its in-flight share
   std::uint64_t receipt_checks = 0;     // receipt queries asked (one per check, pages included)
   std::uint64_t receipts_found = 0;     // checks that proved an ambiguous send went out
 };
