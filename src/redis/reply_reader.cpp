@@ -2,18 +2,30 @@
 
 #include <exception>
 #include <new>
+#include <string>
 
 #include <hiredis/read.h>
 
 namespace herald::redis {
 
 // hiredis calls these while it parses. A task's object is the `reply` it fills: the reader's root
-// slot for a top-level reply (privdata points at it), else element `idx` of the parent array,
-// which createArray has already sized. So a reply is built in place, without a redisReply.
+// slot for a top-level reply (privdata points at the context that holds it), else element `idx`
+// of the parent array, which createArray has already sized. So a reply is built in place, without
+// a redisReply.
 namespace {
 
+struct reader_context {
+  reply root;            // the top-level reply being parsed
+  std::string refusal;   // why a callback refused the reply ("" = hiredis's own error, if any)
+};
+
+// An array is sized from its header before any element arrives: "*1000000000\r\n" would have
+// 13 bytes make gigabytes of empty replies. Herald's largest replies (a script's per-batch
+// arrays, pipelined HSETs' answers) have a few hundred elements.
+constexpr int max_array_elements = 1 << 20;
+
 reply* slot_for(const redisReadTask* task) {
-  if (task->parent == nullptr) return static_cast<reply*>(task->privdata);
+  if (task->parent == nullptr) return &static_cast<reader_context*>(task->privdata)->root;
   auto* parent = static_cast<reply*>(task->parent->obj);
   return &parent->elements[static_cast<std::size_t>(task->idx)];
 }
@@ -39,6 +51,12 @@ void* create_string(const redisReadTask* task, char* data, size_t length) {
 }
 
 void* create_array(const redisReadTask* task, int elements) {
+  if (elements > max_array_elements) {
+    static_cast<reader_context*>(task->privdata)->refusal =
+        "Protocol error: an array of " + std::to_string(elements) + " elements, more than the " +
+        std::to_string(max_array_elements) + " Herald reads";
+    return nullptr;
+  }
   try {
     reply* r = slot_for(task);
     set_kind(*r, reply::type::array);
@@ -89,12 +107,13 @@ constexpr size_t reader_max_idle_buffer = 64 * 1024;
 
 struct reply_reader::state {
   redisReader* reader = nullptr;
-  reply root;  // the top-level reply being parsed (hiredis's privdata)
+  reader_context context;  // hiredis's privdata
 
   void open() {
     reader = redisReaderCreateWithFunctions(&reply_functions);
     if (reader == nullptr) throw std::bad_alloc();
-    reader->privdata = &root;
+    context.refusal.clear();
+    reader->privdata = &context;
     reader->maxbuf = reader_max_idle_buffer;
   }
   void close() noexcept {
@@ -117,11 +136,14 @@ reply_reader::status reply_reader::next(reply& out) {
   if (redisReaderGetReply(state_->reader, &object) != REDIS_OK) return status::protocol_error;
   if (object == nullptr) return status::incomplete;
   using std::swap;
-  swap(out, state_->root);  // out's old buffers become the slot for the next reply
+  swap(out, state_->context.root);  // out's old buffers become the slot for the next reply
   return status::reply;
 }
 
-std::string reply_reader::error() const { return state_->reader->errstr; }
+std::string reply_reader::error() const {
+  if (!state_->context.refusal.empty()) return state_->context.refusal;
+  return state_->reader->errstr;
+}
 
 void reply_reader::reset() {
   state_->close();

@@ -216,3 +216,39 @@ TEST_CASE("reset drops a partly read reply") {
   REQUIRE(reader.next(r) == status::reply);
   CHECK(r.integer == 9);
 }
+
+TEST_CASE("an array header larger than Herald reads is refused before anything is allocated") {
+  // 13 bytes that would have sized an array of a billion replies (the fuzzer's first find).
+  reply_reader reader;
+  reply r;
+  reader.feed("*1000000000\r\n");
+  CHECK(reader.next(r) == status::protocol_error);
+  CHECK(reader.error() == "Protocol error: an array of 1000000000 elements, more than the 1048576 Herald reads");
+  // Nested, too; and a reset reader reads again, with hiredis's own errors as before.
+  reader.reset();
+  reader.feed("*2\r\n:1\r\n*1048577\r\n");
+  CHECK(reader.next(r) == status::protocol_error);
+  reader.reset();
+  reader.feed("*2\r\n:1\r\n:2\r\n!x\r\n");
+  REQUIRE(reader.next(r) == status::reply);
+  CHECK(r.elements.size() == 2);
+  CHECK(reader.next(r) == status::protocol_error);
+  CHECK(reader.error().starts_with("Protocol error, got \"!\""));
+  // At the limit an array is read.
+  reply_reader at_limit;
+  std::string big = "*1048576\r\n";
+  for (int i = 0; i < 1048576; ++i) big += ":1\r\n";
+  at_limit.feed(big);
+  REQUIRE(at_limit.next(r) == status::reply);
+  CHECK(r.elements.size() == 1048576);
+}
+
+TEST_CASE("arrays nested deeper than hiredis reads are a protocol error, not a deep recursion") {
+  reply_reader reader;
+  reply r;
+  std::string deep;
+  for (int i = 0; i < 100000; ++i) deep += "*1\r\n";
+  reader.feed(deep);
+  CHECK(reader.next(r) == status::protocol_error);
+  CHECK(reader.error().find("nested multi bulk") != std::string::npos);
+}
