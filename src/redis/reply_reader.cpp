@@ -1,5 +1,6 @@
 #include "herald/redis/reply_reader.hpp"
 
+#include <cstdint>
 #include <exception>
 #include <new>
 #include <string>
@@ -15,14 +16,16 @@ namespace herald::redis {
 namespace {
 
 struct reader_context {
-  reply root;            // the top-level reply being parsed
-  std::string refusal;   // why a callback refused the reply ("" = hiredis's own error, if any)
+  reply root;                   // the top-level reply being parsed
+  std::string refusal;          // why a callback refused the reply ("" = hiredis's own error, if any)
+  std::int64_t elements = 0;    // in the arrays of the reply being parsed, so far
 };
 
 // An array is sized from its header before any element arrives: "*1000000000\r\n" would have
-// 13 bytes make gigabytes of empty replies. Herald's largest replies (a script's per-batch
-// arrays, pipelined HSETs' answers) have a few hundred elements.
-constexpr int max_array_elements = 1 << 20;
+// 13 bytes make gigabytes of empty replies, and so would many arrays of a million, ten bytes
+// each, inside one. So the elements of one reply's arrays together are bounded. Herald's largest
+// replies (a script's per-batch arrays, pipelined HSETs' answers) have a few hundred.
+constexpr std::int64_t max_reply_elements = 1 << 20;
 
 reply* slot_for(const redisReadTask* task) {
   if (task->parent == nullptr) return &static_cast<reader_context*>(task->privdata)->root;
@@ -51,10 +54,12 @@ void* create_string(const redisReadTask* task, char* data, size_t length) {
 }
 
 void* create_array(const redisReadTask* task, int elements) {
-  if (elements > max_array_elements) {
-    static_cast<reader_context*>(task->privdata)->refusal =
-        "Protocol error: an array of " + std::to_string(elements) + " elements, more than the " +
-        std::to_string(max_array_elements) + " Herald reads";
+  auto* context = static_cast<reader_context*>(task->privdata);
+  context->elements += elements;
+  if (context->elements > max_reply_elements) {
+    context->refusal = "Protocol error: a reply whose arrays hold more than " + std::to_string(max_reply_elements) +
+                       " elements (Herald's limit; an array of " + std::to_string(elements) + " made it " +
+                       std::to_string(context->elements) + ")";
     return nullptr;
   }
   try {
@@ -113,6 +118,7 @@ struct reply_reader::state {
     reader = redisReaderCreateWithFunctions(&reply_functions);
     if (reader == nullptr) throw std::bad_alloc();
     context.refusal.clear();
+    context.elements = 0;
     reader->privdata = &context;
     reader->maxbuf = reader_max_idle_buffer;
   }
@@ -137,6 +143,7 @@ reply_reader::status reply_reader::next(reply& out) {
   if (object == nullptr) return status::incomplete;
   using std::swap;
   swap(out, state_->context.root);  // out's old buffers become the slot for the next reply
+  state_->context.elements = 0;
   return status::reply;
 }
 

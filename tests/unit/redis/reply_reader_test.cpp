@@ -217,13 +217,15 @@ TEST_CASE("reset drops a partly read reply") {
   CHECK(r.integer == 9);
 }
 
-TEST_CASE("an array header larger than Herald reads is refused before anything is allocated") {
+TEST_CASE("array headers adding up to more than Herald reads are refused before anything is allocated") {
   // 13 bytes that would have sized an array of a billion replies (the fuzzer's first find).
   reply_reader reader;
   reply r;
   reader.feed("*1000000000\r\n");
   CHECK(reader.next(r) == status::protocol_error);
-  CHECK(reader.error() == "Protocol error: an array of 1000000000 elements, more than the 1048576 Herald reads");
+  CHECK(reader.error() ==
+        "Protocol error: a reply whose arrays hold more than 1048576 elements (Herald's limit; an array of "
+        "1000000000 made it 1000000000)");
   // Nested, too; and a reset reader reads again, with hiredis's own errors as before.
   reader.reset();
   reader.feed("*2\r\n:1\r\n*1048577\r\n");
@@ -241,6 +243,21 @@ TEST_CASE("an array header larger than Herald reads is refused before anything i
   at_limit.feed(big);
   REQUIRE(at_limit.next(r) == status::reply);
   CHECK(r.elements.size() == 1048576);
+  // The limit is the whole reply's: arrays of ten bytes each could not add up to more either.
+  reply_reader siblings;
+  std::string two = "*2\r\n*700000\r\n";
+  for (int i = 0; i < 700000; ++i) two += ":1\r\n";
+  siblings.feed(two + "*700000\r\n");
+  CHECK(siblings.next(r) == status::protocol_error);
+  CHECK(siblings.error().find("an array of 700000 made it 1400002") != std::string::npos);
+  // Each reply has the whole budget: the count starts again with the next one.
+  reply_reader one_after_another;
+  std::string half = "*600000\r\n";
+  for (int i = 0; i < 600000; ++i) half += ":1\r\n";
+  one_after_another.feed(half + half);
+  REQUIRE(one_after_another.next(r) == status::reply);
+  REQUIRE(one_after_another.next(r) == status::reply);
+  CHECK(r.elements.size() == 600000);
 }
 
 TEST_CASE("arrays nested deeper than hiredis reads are a protocol error, not a deep recursion") {
