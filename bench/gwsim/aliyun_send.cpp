@@ -105,7 +105,7 @@ void accept(Call& call, const Send& s, const std::vector<std::string>& ids_per_n
 
 bool is_json_object_text(const std::string& text) {
   rapidjson::Document d;
-  d.Parse(text.data(), text.size());
+  d.Parse<rapidjson::kParseIterativeFlag>(text.data(), text.size());
   return !d.HasParseError() && d.IsObject();
 }
 
@@ -128,7 +128,7 @@ SendOutcome invalid(Call& call, std::string message, bool with_success = false) 
 // A JSON array of strings, or nullopt.
 std::optional<std::vector<std::string>> string_array(const std::string& text) {
   rapidjson::Document d;
-  d.Parse(text.data(), text.size());
+  d.Parse<rapidjson::kParseIterativeFlag>(text.data(), text.size());
   if (d.HasParseError() || !d.IsArray()) return std::nullopt;
   std::vector<std::string> out;
   for (const auto& v : d.GetArray()) {
@@ -188,7 +188,7 @@ SendOutcome send_batch_sms(Call& call) {
   if (names->size() != n) return invalid(call, "SignNameJson and PhoneNumberJson differ in length");
   if (const std::string* tp = param(call.params, "TemplateParamJson")) {
     rapidjson::Document d;
-    d.Parse(tp->data(), tp->size());
+    d.Parse<rapidjson::kParseIterativeFlag>(tp->data(), tp->size());
     if (d.HasParseError() || !d.IsArray() || d.Size() != n)
       return invalid(call, "TemplateParamJson is not a JSON array as long as PhoneNumberJson");
     for (const auto& v : d.GetArray())
@@ -227,7 +227,7 @@ SendOutcome send_card_sms(Call& call) {
 
   rapidjson::Document objects;
   const std::string& text = *param(call.params, "CardObjects");
-  objects.Parse(text.data(), text.size());
+  objects.Parse<rapidjson::kParseIterativeFlag>(text.data(), text.size());
   if (objects.HasParseError() || !objects.IsArray()) return invalid(call, "CardObjects is not a JSON array", true);
   const std::size_t n = objects.Size();
   note_batch_size(call, n);

@@ -132,7 +132,7 @@ std::optional<SendOutcome> check_call(std::string_view content_type, std::string
 
   call.seller = find_field(form, "seller_nick");
   const std::string& text = *find_field(form, "request_data");
-  call.request_data.Parse(text.data(), text.size());
+  call.request_data.Parse<rapidjson::kParseIterativeFlag>(text.data(), text.size());
   if (call.request_data.HasParseError())
     return fail(code::bad_request_data, reason::bad_request_data,
                 std::string("request_data is not valid JSON: ") +
@@ -163,7 +163,7 @@ std::optional<std::string> item_problem(const rapidjson::Value& item) {
   if (const auto it = item.FindMember("template_param"); it != item.MemberEnd() && !it->value.IsNull()) {
     if (it->value.IsString()) {
       rapidjson::Document inner;
-      inner.Parse(it->value.GetString(), it->value.GetStringLength());
+      inner.Parse<rapidjson::kParseIterativeFlag>(it->value.GetString(), it->value.GetStringLength());
       if (inner.HasParseError() || !inner.IsObject())
         return "invalid template_param (a string must hold a JSON object)";
     } else if (!it->value.IsObject()) {

@@ -181,7 +181,7 @@ SendOutcome handle_oaid_send(std::string_view content_type, std::string_view bod
 
   const std::string& request_data = *find_field(form, "request_data");
   rapidjson::Document doc;
-  doc.Parse(request_data.data(), request_data.size());
+  doc.Parse<rapidjson::kParseIterativeFlag>(request_data.data(), request_data.size());
   if (doc.HasParseError())
     return fail(code::bad_request_data, reason::bad_request_data,
                 std::string("request_data is not valid JSON: ") +

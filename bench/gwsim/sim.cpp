@@ -198,7 +198,7 @@ std::string Simulator::settings_json() const {
 
 std::optional<std::string> Simulator::apply_settings(std::string_view json) {
   rapidjson::Document doc;
-  doc.Parse(json.data(), json.size());
+  doc.Parse<rapidjson::kParseIterativeFlag>(json.data(), json.size());
   if (doc.HasParseError() || !doc.IsObject()) return "body must be a JSON object";
   FaultSettings next = faults_;
   std::uint32_t daily_limit = send_config_.daily_limit;

@@ -233,7 +233,7 @@ SendOutcome handle_top_send(std::string_view content_type, std::string_view body
     return call_fail(reason::bad_request_data, top_code::missing_arguments,
                      "Missing required arguments:" + std::string(top_param));
   rapidjson::Document doc;
-  doc.Parse(param->data(), param->size());
+  doc.Parse<rapidjson::kParseIterativeFlag>(param->data(), param->size());
   if (doc.HasParseError() || !doc.IsObject())
     return call_fail(reason::bad_request_data, top_code::invalid_arguments,
                      "Invalid arguments:" + std::string(top_param), invalid_parameter,

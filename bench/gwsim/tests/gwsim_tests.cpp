@@ -1558,3 +1558,13 @@ TEST_CASE("rate cap off: every call is processed and max_calls_per_second still 
   CHECK(stats["throttled"].GetUint64() == 0);
   CHECK(stats["max_calls_per_second"].GetUint64() == 25);  // 0 .. 960 ms
 }
+
+TEST_CASE("deeply nested request JSON is refused without overflowing the stack") {
+  // The simulator's parses are iterative (kParseIterativeFlag): 200,000 brackets in a body, as a
+  // broken client could send, make an error answer, not a crash.
+  Simulator sim{SimConfig{}};
+  const std::string abyss = R"({"fault_5xx":)" + std::string(200000, '[');
+  CHECK(sim.handle("POST", "/_sim/faults", "", abyss, now).status == 400);
+  const std::string deep = std::string(200000, '[') + std::string(200000, ']');
+  CHECK(sim.handle("POST", "/_sim/faults", "", deep, now).status == 400);
+}
