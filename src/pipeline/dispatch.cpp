@@ -1,7 +1,6 @@
 // Dispatch: one signed gateway call per batch; each item is settled on its own from the answer
 // (docs/gateways.md: the business code decides, per item, never the HTTP status alone).
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include "herald/flow/backoff.hpp"
 #include "herald/http/retry_after.hpp"
 
@@ -39,12 +38,15 @@ void worker::impl::pump(account_runtime& acct) {
       // Receipt checks first: each holds an event that a crash or a lost answer left undecided.
       item* it = acct.waiting_checks.front();
       acct.waiting_checks.pop_front();
-      boost::asio::co_spawn(io, run_receipt_check(it), boost::asio::detached);
+      item* const one[] = {it};
+      auto held = hold(one, &acct);
+      boost::asio::co_spawn(io, run_receipt_check(it), when_step_ends(step::receipt_check, std::move(held)));
       continue;
     }
     auto items = std::move(acct.waiting_batches.front());
     acct.waiting_batches.pop_front();
-    boost::asio::co_spawn(io, send_batch(std::move(items)), boost::asio::detached);
+    auto held = hold(items, &acct);
+    boost::asio::co_spawn(io, send_batch(std::move(items)), when_step_ends(step::send, std::move(held)));
   }
 }
 
@@ -57,6 +59,7 @@ void worker::impl::call_finished(account_runtime& acct, flow::call_outcome outco
 
 void worker::impl::retry_later(item* it, std::chrono::milliseconds delay) {
   ++stats.retries;
+  it->task = 0;  // the timer holds it until it goes back to the batcher
   auto t = std::make_shared<boost::asio::steady_timer>(io, delay);
   t->async_wait([self = shared_from_this(), it, t](const boost::system::error_code&) { self->to_batcher(it); });
 }
@@ -100,6 +103,7 @@ std::int64_t retry_after_ms(const http::exchange& ex, std::int64_t now_s, std::i
 boost::asio::awaitable<void> worker::impl::send_batch(std::vector<item*> items) {
   auto self = shared_from_this();
   account_runtime& acct = *items.front()->acct;
+  call_slot slot(*this, acct);
   std::vector<const model::event*> events;
   events.reserve(items.size());
   for (item* it : items) {
@@ -119,7 +123,7 @@ boost::asio::awaitable<void> worker::impl::send_batch(std::vector<item*> items) 
   if (!build_error.empty()) {
     // A request the gateway cannot build (a contract broken between batcher and gateway) fails
     // its items for good; nothing was sent, so the ledger releases them.
-    call_finished(acct, flow::call_outcome::other, 0);
+    slot.finish(flow::call_outcome::other, 0);
     log::error("gateway request could not be built", {{"account", acct.cfg->name}, {"error", build_error}});
     std::vector<decision> failed;
     for (item* it : items)
@@ -144,7 +148,7 @@ boost::asio::awaitable<void> worker::impl::send_batch(std::vector<item*> items) 
   decisions.reserve(items.size());
   if (ex.fail == http::failure::not_sent) {
     // The request never left: a retry cannot send anything twice.
-    call_finished(acct, flow::call_outcome::other, 0);
+    slot.finish(flow::call_outcome::other, 0);
     ++stats.http_failures;
     log::warn("gateway call not sent", {{"account", acct.cfg->name}, {"error", ex.error},
                                         {"attempt", static_cast<std::int64_t>(items.front()->attempts)}});
@@ -167,8 +171,8 @@ boost::asio::awaitable<void> worker::impl::send_batch(std::vector<item*> items) 
                                                {"limit", static_cast<std::int64_t>(acct.limiter.limit())},
                                                {"retry_after_ms", retry_after}});
     }
-    call_finished(acct, is_throttled ? flow::call_outcome::throttled : flow::call_outcome::success,
-                  is_throttled ? retry_after : 0);
+    slot.finish(is_throttled ? flow::call_outcome::throttled : flow::call_outcome::success,
+                is_throttled ? retry_after : 0);
     for (std::size_t i = 0; i < items.size(); ++i) {
       item* it = items[i];
       auto& r = results[i];

@@ -1,7 +1,6 @@
 // Guard: one ledger round trip reserves a whole batch of events (record + daily quota); what
 // the ledger already knows is settled here, what it reserved goes to the batcher.
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 
 #include "herald/util/log.hpp"
@@ -13,7 +12,8 @@ void worker::impl::schedule_guard() {
   if (guard_queue.size() >= cfg.batch.guard_batch_max) {
     std::vector<item*> batch;
     batch.swap(guard_queue);
-    boost::asio::co_spawn(io, run_guard(std::move(batch)), boost::asio::detached);
+    auto held = hold(batch);
+    boost::asio::co_spawn(io, run_guard(std::move(batch)), when_step_ends(step::reserve, std::move(held)));
     return;
   }
   if (is_guard_posted) return;
@@ -24,7 +24,9 @@ void worker::impl::schedule_guard() {
     if (self->guard_queue.empty()) return;
     std::vector<item*> batch;
     batch.swap(self->guard_queue);
-    boost::asio::co_spawn(self->io, self->run_guard(std::move(batch)), boost::asio::detached);
+    auto held = self->hold(batch);
+    boost::asio::co_spawn(self->io, self->run_guard(std::move(batch)),
+                          self->when_step_ends(step::reserve, std::move(held)));
   });
 }
 
@@ -83,6 +85,7 @@ boost::asio::awaitable<void> worker::impl::run_guard(std::vector<item*> batch) {
 
 void worker::impl::to_batcher(item* it) {
   move_to(it, stage::batching);
+  it->task = 0;  // the batcher's now: a coroutine that handed it here no longer ends it
   // Built in a buffer kept for the next event: the batcher copies a route only to open a batch.
   std::string& route = route_scratch;
   route.assign(it->ev.account);

@@ -67,12 +67,25 @@ void worker::impl::on_message(const kafka::message_view& m) {
     return;
   }
   item* it = track(part, m);
+  if (!it) return;  // a redelivery of a record already handled or being handled
   it->first_consumed_at_ms = now_ms();
   admit(it, flow::retry_stage::send);
 }
 
+bool worker::impl::is_redelivery(const partition_state& part, const kafka::message_view& m,
+                                 watermark::track_result seen) {
+  if (seen == watermark::track_result::tracked) return false;
+  // Its first delivery is in flight or done: handled again it could be sent twice, and tracked
+  // again it would hold the partition's commit for good.
+  ++stats.redeliveries_dropped;
+  log::debug("redelivered record dropped",
+             {{"topic", part.tp.topic}, {"partition", part.tp.partition}, {"offset", m.offset},
+              {"first_delivery", seen == watermark::track_result::already_in_flight ? "in flight" : "settled"}});
+  return true;
+}
+
 item* worker::impl::track(const std::shared_ptr<partition_state>& part, const kafka::message_view& m) {
-  part->marks.track(m.offset);
+  if (is_redelivery(*part, m, part->marks.track(m.offset))) return nullptr;
   ++total_in_flight;
   ++in_stage[static_cast<int>(stage::decoding)];
   item* it = new_item();
@@ -97,10 +110,9 @@ item* worker::impl::new_item() {
 }
 
 void worker::impl::free_item(item* it) {
-  if (spare_items.size() >= cfg.kafka.max_in_flight) {
-    delete it;
-    return;
-  }
+  // Never deleted while the worker runs: a failed coroutine's handler reads the stamp of items it
+  // handed on (coroutine_guard.hpp), which must still be items. The spare list is as long as the
+  // most items ever in flight at once, which the in-flight bound limits.
   it->recycle();
   spare_items.push_back(it);
 }
@@ -114,7 +126,7 @@ void item::recycle() {
   // instructions per event (callgrind), and clear() keeps each buffer for the next event. A member
   // added to item must be reset here too; the size check is the reminder.
 #if defined(__x86_64__) && defined(__GLIBCXX__)
-  static_assert(sizeof(item) == 1280, "item changed: reset the new member in item::recycle, then update the size");
+  static_assert(sizeof(item) == 1288, "item changed: reset the new member in item::recycle, then update the size");
 #endif
   core = nullptr;
   part.reset();
@@ -146,6 +158,7 @@ void item::recycle() {
   dlq.owner = nullptr;
   leader = nullptr;
   followers.clear();
+  task = 0;
 }
 
 void worker::impl::admit(item* it, flow::retry_stage stage) {

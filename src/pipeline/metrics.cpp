@@ -54,6 +54,12 @@ std::string render_metrics(const counters& c, const gauges& g) {
          c.receipt_checks);
   metric(out, "herald_receipts_found_total", "counter", "Receipt checks that proved an unknown send went out.",
          c.receipts_found);
+  metric(out, "herald_redeliveries_dropped_total", "counter",
+         "Records Kafka delivered again while their first delivery was in flight or settled, dropped.",
+         c.redeliveries_dropped);
+  metric(out, "herald_internal_errors_total", "counter",
+         "Pipeline steps ended by an unexpected exception (logged; their events failed or left for redelivery).",
+         c.internal_errors);
   metric(out, "herald_events_in_flight", "gauge", "Events consumed and not yet settled.", g.events_in_flight);
   metric(out, "herald_bytes_in_flight", "gauge", "Bytes (value + key) of the events in flight.", g.bytes_in_flight);
   metric(out, "herald_partitions_assigned", "gauge", "Partitions assigned to this worker.", g.partitions_assigned);

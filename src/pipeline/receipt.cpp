@@ -2,7 +2,6 @@
 // gateway's own record decides where it has one; where none can tell, the account's on_unknown
 // policy decides and the outcome says so.
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <random>
 
 #include "herald/flow/backoff.hpp"
@@ -59,15 +58,18 @@ boost::asio::awaitable<void> worker::impl::decide_unknown(item* it, std::string 
 
 void worker::impl::check_receipt(item* it) {
   if (!it->acct->has_receipt_query) {
+    item* const one[] = {it};
+    auto held = hold(one);
     boost::asio::co_spawn(io,
                           decide_unknown(it,
                                          "an earlier attempt may have sent it, and " +
                                              std::string(config::to_string(it->acct->cfg->gateway)) +
                                              " has no receipt query",
                                          ""),
-                          boost::asio::detached);
+                          when_step_ends(step::decide_unknown, std::move(held)));
     return;
   }
+  it->task = 0;  // the account's queue holds it until pump starts its check
   it->acct->waiting_checks.push_back(it);
   pump(*it->acct);
 }
@@ -75,6 +77,7 @@ void worker::impl::check_receipt(item* it) {
 // Runs holding one of the account's call slots (taken by pump); gives it back before deciding.
 boost::asio::awaitable<void> worker::impl::run_receipt_check(item* it) {
   auto self = shared_from_this();
+  call_slot slot(*this, *it->acct);
   const gateway::gateway& gw = *it->acct->gw;
   ++it->receipt_checks;
   gateway::receipt_context ctx;
@@ -104,7 +107,7 @@ boost::asio::awaitable<void> worker::impl::run_receipt_check(item* it) {
     if (res.next_cursor.empty()) break;
     ctx.cursor = res.next_cursor;
   }
-  call_finished(*it->acct, flow::call_outcome::other, 0);
+  slot.finish(flow::call_outcome::other, 0);
   log::info("receipt check", {{"event_id", it->ev.event_id}, {"account", it->ev.account},
                               {"verdict", gateway::to_string(res.verdict)}, {"code", res.code},
                               {"check", static_cast<std::int64_t>(it->receipt_checks)}});

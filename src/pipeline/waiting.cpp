@@ -12,12 +12,15 @@ void worker::impl::on_waiting_message(const std::shared_ptr<partition_state>& pa
     // Fetched before the pause took effect; the seek brings it back once the head is due.
     return;
   }
+  // Before the hold: a record already handled must not hold (and seek back) the partition again.
+  if (is_redelivery(*part, m, part->marks.check(m.offset))) return;
   auto env = flow::decode_retry_envelope(m.payload);
   if (env && env.value().not_before_ms > now_ms()) {
     hold(part, m.offset, env.value().not_before_ms);
     return;
   }
   item* it = track(part, m);
+  if (!it) return;
   if (!env) {
     // Not an envelope Herald wrote (or a damaged one): the record goes to the DLQ as it is.
     log::warn("invalid retry envelope", {{"topic", m.topic}, {"partition", m.partition}, {"offset", m.offset},

@@ -4,9 +4,27 @@
 
 namespace herald::pipeline {
 
-void watermark::track(std::int64_t offset) {
-  entries_.push_back({offset, false});
+std::deque<watermark::entry>::const_iterator watermark::find(std::int64_t offset) const {
+  return std::lower_bound(entries_.begin(), entries_.end(), offset,
+                          [](const entry& e, std::int64_t o) { return e.offset < o; });
+}
+
+watermark::track_result watermark::check(std::int64_t offset) const {
+  // Every entry is at or above the committed point, and everything below it has settled.
+  if (next_after_settled_ && offset < *next_after_settled_) return track_result::already_settled;
+  if (entries_.empty() || entries_.back().offset < offset) return track_result::tracked;  // as Kafka delivers
+  auto it = find(offset);
+  if (it == entries_.end() || it->offset != offset) return track_result::tracked;
+  return it->is_settled ? track_result::already_settled : track_result::already_in_flight;
+}
+
+watermark::track_result watermark::track(std::int64_t offset) {
+  const track_result seen = check(offset);
+  if (seen != track_result::tracked) return seen;
+  if (entries_.empty() || entries_.back().offset < offset) entries_.push_back({offset, false});
+  else entries_.insert(find(offset), {offset, false});  // came after a higher one: kept in order
   ++unsettled_;
+  return seen;
 }
 
 bool watermark::settle(std::int64_t offset) {
@@ -23,9 +41,8 @@ bool watermark::settle(std::int64_t offset) {
 }
 
 std::optional<std::int64_t> watermark::committable() const {
-  if (!next_after_settled_) return std::nullopt;
-  // Everything before the front entry has settled; the front (if any) is the lowest unsettled.
-  return entries_.empty() ? *next_after_settled_ : entries_.front().offset;
+  // Not the front entry's offset when a gap precedes it: an offset in the gap may still come.
+  return next_after_settled_;
 }
 
 void watermark::reset() {

@@ -26,6 +26,7 @@
 #include "herald/model/outcome.hpp"
 #include "herald/pipeline/limits.hpp"
 #include "herald/pipeline/watermark.hpp"
+#include "herald/pipeline/coroutine_guard.hpp"
 #include "herald/pipeline/metrics.hpp"
 #include "herald/pipeline/worker.hpp"
 #include "herald/redis/client.hpp"
@@ -111,6 +112,7 @@ struct item final : kafka::delivery_target {
   dlq_delivery dlq;
   item* leader = nullptr;        // set when the same notification was already in flight
   std::vector<item*> followers;  // later copies waiting for this one's outcome
+  std::uint64_t task = 0;        // the pipeline coroutine holding it (coroutine_guard.hpp); 0: none
 
   void on_delivery(bool delivered, std::string_view error) override;
   // Readies a finished item for the next consumed message: every member as a new item's, except
@@ -173,7 +175,7 @@ struct worker::impl : std::enable_shared_from_this<worker::impl> {
   // Open addressing (one probe of a cache line of tags, most of the time) instead of a node per
   // entry: the lookup showed as 3-4 % of Herald's profile with std::unordered_map.
   boost::unordered_flat_map<std::string_view, item*, record_id_hash> in_flight_by_key;
-  // Finished items kept for the next messages (at most max_in_flight): their buffers are reused,
+  // Finished items kept for the next messages (never deleted before ~impl, see free_item): their buffers are reused,
   // which saves a dozen allocations per event and the page faults of memory freed and taken again.
   std::vector<item*> spare_items;
   item* new_item();
@@ -213,8 +215,11 @@ struct worker::impl : std::enable_shared_from_this<worker::impl> {
 
   // intake.cpp
   void on_message(const kafka::message_view& m);
-  // A new item for a consumed message, tracked in its partition's watermark.
+  // A new item for a consumed message, tracked in its partition's watermark; nullptr for a
+  // record delivered again (dropped, counted and logged by is_redelivery).
   item* track(const std::shared_ptr<partition_state>& part, const kafka::message_view& m);
+  // Whether the watermark's answer for m makes it a redelivery to drop (counted and logged).
+  bool is_redelivery(const partition_state& part, const kafka::message_view& m, watermark::track_result seen);
   // Decodes it->raw and starts the event at the given stage (fresh events: send).
   void admit(item* it, flow::retry_stage stage);
   void on_assigned(std::span<const kafka::topic_partition> tps);
@@ -267,10 +272,46 @@ struct worker::impl : std::enable_shared_from_this<worker::impl> {
   void emit(item* it);
   void on_outcome_durable(item* it);
   void finish_stop();
+
+  // coroutine_guard.hpp: every pipeline coroutine is spawned holding its items, stamped with a
+  // task id of its own; its completion handler ends those still held if it throws.
+  struct held_items {
+    std::uint64_t task = 0;
+    std::vector<item*> items;
+    account_runtime* acct = nullptr;  // whose call slot the coroutine held (send, receipt check)
+  };
+  std::uint64_t last_task = 0;
+  held_items hold(std::span<item* const> items, account_runtime* slot_of = nullptr);
+  void on_step_failed(step s, const held_items& held, std::exception_ptr e);
+  auto when_step_ends(step s, held_items held) {
+    return on_exception([self = shared_from_this(), s, held = std::move(held)](std::exception_ptr e) {
+      self->on_step_failed(s, held, e);
+    });
+  }
 };
 
 // Monotonic milliseconds, for linger times and backoff (never the injectable wall clock).
 std::int64_t mono_ms();
+
+// One of an account's call slots (taken by pump), held by the coroutine making the call: given
+// back by finish(), or, should the coroutine throw first, by the destructor (the failed step's
+// handler pumps the account again), so that an exception cannot shrink the account's concurrency
+// for good.
+struct call_slot {
+  worker::impl& w;
+  account_runtime& acct;
+  bool is_held = true;
+  void finish(flow::call_outcome outcome, std::int64_t retry_after_ms) {
+    is_held = false;
+    w.call_finished(acct, outcome, retry_after_ms);
+  }
+  call_slot(worker::impl& w_, account_runtime& a) : w(w_), acct(a) {}
+  call_slot(const call_slot&) = delete;
+  call_slot& operator=(const call_slot&) = delete;
+  ~call_slot() {
+    if (is_held) acct.limiter.release(mono_ms(), flow::call_outcome::other);
+  }
+};
 
 // Sleep on the io_context without blocking it.
 boost::asio::awaitable<void> sleep_for(std::chrono::milliseconds d);

@@ -1,6 +1,8 @@
 #pragma once
 // The commit watermark of one partition: events settle out of order, and the offset that may be
 // committed is the lowest one not yet settled (modern-cpp-kafka's "unordered offset commit queue").
+// An offset never tracked (a gap: compaction, transaction markers) is not skipped until a higher
+// offset settles: committing below a gap costs nothing, skipping an offset still to come loses it.
 #include <cstdint>
 #include <deque>
 #include <optional>
@@ -9,12 +11,23 @@ namespace herald::pipeline {
 
 class watermark {
  public:
-  // Offsets must be tracked in increasing order (as a partition delivers them).
-  void track(std::int64_t offset);
+  // What an offset is to this partition. Kafka delivers a partition in order, but a record can
+  // come again (a seek back, a fetch retried after an error): tracking it twice would freeze the
+  // commit (its second entry never settles) and handling it twice would send it twice.
+  enum class track_result {
+    tracked,            // new: tracked now (in order, even if it came after a higher offset)
+    already_in_flight,  // tracked and not settled: its first delivery is still being handled
+    already_settled,    // settled, or below the committed point: its first delivery is done
+  };
+  // Tracks a new offset; a redelivered one is left as it is and reported, for the caller to drop.
+  [[nodiscard]] track_result track(std::int64_t offset);
+  // What track() would answer, without tracking.
+  track_result check(std::int64_t offset) const;
   // Marks a tracked offset settled; returns false if it was not tracked (or already settled).
   bool settle(std::int64_t offset);
-  // The offset to commit (the next one to consume): the lowest unsettled offset, or one past
-  // the highest settled when everything is settled. Empty until something settled.
+  // The offset to commit (the next one to consume): one past the settled offsets that no
+  // unsettled one precedes. Empty until something settled. It never moves back: an offset below
+  // it is reported already_settled by track(), not tracked again.
   std::optional<std::int64_t> committable() const;
   std::size_t in_flight() const { return unsettled_; }
   // Forget everything (the partition was revoked).
@@ -25,7 +38,9 @@ class watermark {
     std::int64_t offset;
     bool is_settled;
   };
-  std::deque<entry> entries_;
+  // Where an offset would go, and whether it is there.
+  std::deque<entry>::const_iterator find(std::int64_t offset) const;
+  std::deque<entry> entries_;  // in offset order; everything before the front has settled
   std::size_t unsettled_ = 0;
   std::optional<std::int64_t> next_after_settled_;
 };

@@ -26,6 +26,8 @@ struct counters {
   std::uint64_t account_deferred = 0;   // of those, because their account held its in-flight share
   std::uint64_t receipt_checks = 0;     // receipt queries asked (one per check, pages included)
   std::uint64_t receipts_found = 0;     // checks that proved an ambiguous send went out
+  std::uint64_t redeliveries_dropped = 0;  // records delivered again while handled or after (watermark.hpp)
+  std::uint64_t internal_errors = 0;    // pipeline coroutines ended by an exception (coroutine_guard.hpp)
 };
 
 class worker {

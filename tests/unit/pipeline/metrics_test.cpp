@@ -24,3 +24,14 @@ TEST_CASE("metrics render as Prometheus text with one line per outcome status") 
   CHECK(text.find("herald_redis_up 1\n") != std::string::npos);
   CHECK(text.find("# TYPE herald_events_consumed_total counter\n") != std::string::npos);
 }
+
+TEST_CASE("dropped redeliveries and internal errors are counters of their own") {
+  counters c;
+  c.redeliveries_dropped = 4;
+  c.internal_errors = 2;
+  auto text = render_metrics(c, gauges{});
+  CHECK(text.find("# TYPE herald_redeliveries_dropped_total counter\nherald_redeliveries_dropped_total 4\n") !=
+        std::string::npos);
+  CHECK(text.find("# TYPE herald_internal_errors_total counter\nherald_internal_errors_total 2\n") !=
+        std::string::npos);
+}
