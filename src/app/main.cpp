@@ -37,8 +37,14 @@ int run(const std::string& config_path, std::int64_t clock_offset_ms) {
     herald::log::warn("wall clock offset in effect (a test aid)", {{"clock_offset_ms", clock_offset_ms}});
     opts.now_ms = [clock_offset_ms] { return herald::time::unix_ms() + clock_offset_ms; };
   }
-  herald::pipeline::worker worker(io, cfg, std::move(opts));
   int exit_code = 0;
+  // A worker that stops by itself (its output cannot be written) exits with its code, which
+  // docs/configuration.md lists; the pod restarts visibly rather than wedging.
+  opts.on_failed = [&exit_code, &io](int code) {
+    exit_code = code;
+    io.stop();
+  };
+  herald::pipeline::worker worker(io, cfg, std::move(opts));
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signo) {
     if (ec) return;

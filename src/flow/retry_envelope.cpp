@@ -203,7 +203,7 @@ std::optional<retry_stage> parse_retry_stage(std::string_view text) noexcept {
 }
 
 bool operator==(const retry_envelope& a, const retry_envelope& b) noexcept {
-  return a.original_value == b.original_value && a.original_key == b.original_key &&
+  return a.original_value == b.original_value && a.original_key == b.original_key && a.is_key_null == b.is_key_null &&
          a.source.topic == b.source.topic && a.source.partition == b.source.partition &&
          a.source.offset == b.source.offset && a.attempts == b.attempts && a.not_before_ms == b.not_before_ms &&
          a.reason == b.reason && a.stage == b.stage && a.sent_at_ms == b.sent_at_ms && a.message_id == b.message_id &&
@@ -248,6 +248,10 @@ result<std::string> encode_retry_envelope(const retry_envelope& e) {
   json::append_string(out, e.message_id);
   json::append_key(out, "out_id");
   json::append_string(out, e.out_id);
+  if (e.is_key_null) {
+    json::append_key(out, "key_null");
+    out += "true";
+  }
   json::append_key(out, "key_b64");
   json::append_string(out, crypto::base64_encode(e.original_key));
   json::append_key(out, "value_b64");
@@ -294,7 +298,9 @@ constexpr std::size_t librdkafka_default_message_max_bytes = 1000000;
 
 std::size_t retry_envelope_max_size(std::size_t value_bytes, std::size_t key_bytes) noexcept {
   static const std::size_t fixed = largest_empty_envelope_size();
-  return fixed + base64_size(value_bytes) + base64_size(key_bytes);
+  // A null key, which has no bytes, is marked by one more field.
+  constexpr std::size_t key_null_field = sizeof R"("key_null":true,)" - 1;
+  return fixed + base64_size(value_bytes) + base64_size(key_bytes) + (key_bytes == 0 ? key_null_field : 0);
 }
 
 std::size_t retry_record_max_size(std::size_t max_event_bytes) noexcept {
@@ -395,6 +401,10 @@ result<retry_envelope> decode_retry_envelope(std::string_view text_in) {
   if (!out_id) return out_id.err();
   e.out_id = std::string(*out_id);
 
+  if (const value* key_null = member(doc, "key_null"); key_null && !key_null->IsNull()) {
+    if (!key_null->IsBool()) return field_error("key_null", "expected a boolean, got " + std::string(describe(*key_null)));
+    e.is_key_null = key_null->GetBool();
+  }
   auto key_b64 = text(doc, "key_b64", "key_b64", true);
   if (!key_b64) return key_b64.err();
   auto key = base64_decode(*key_b64, "key_b64");

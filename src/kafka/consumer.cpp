@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "herald/kafka/produce_error.hpp"
 #include "herald/util/log.hpp"
 #include "queue_waker.hpp"
 
@@ -125,16 +126,30 @@ struct consumer::impl : std::enable_shared_from_this<consumer::impl> {
 
   void deliver(rd_kafka_message_t* m) {
     if (m->err) {
-      if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-        log::warn("kafka consume error", {{"error", rd_kafka_message_errstr(m)}});
-      return;
+      if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return;
+      const char* topic = m->rkt ? rd_kafka_topic_name(m->rkt) : "";
+      if (!m->rkt || !is_record_error(m->err, m->partition, m->offset)) {
+        // An error of the client or of a partition, not of one record: nothing to settle.
+        log::warn("kafka consume error", {{"topic", topic}, {"partition", m->partition}, {"offset", m->offset},
+                                          {"code", rd_kafka_err2name(m->err)}, {"error", rd_kafka_message_errstr(m)}});
+        if (h.on_error) h.on_error(rd_kafka_message_errstr(m));
+        return;
+      }
+      // A record that could not be read still has its place in the partition: it is handed on
+      // with the error, and gets an `invalid` outcome like any record that is not an event.
+      log::warn("kafka record could not be read", {{"topic", topic}, {"partition", m->partition},
+                                                   {"offset", m->offset}, {"error", rd_kafka_message_errstr(m)}});
     }
     message_view v;
     v.topic = rd_kafka_topic_name(m->rkt);
     v.partition = m->partition;
     v.offset = m->offset;
-    v.key = std::string_view(static_cast<const char*>(m->key), m->key_len);
-    v.payload = std::string_view(static_cast<const char*>(m->payload), m->len);
+    if (m->err) v.error = rd_kafka_message_errstr(m);
+    v.is_key_null = m->key == nullptr;
+    // An error message's payload is librdkafka's error text, not the record's value.
+    v.is_payload_null = m->err || m->payload == nullptr;
+    if (!v.is_key_null) v.key = std::string_view(static_cast<const char*>(m->key), m->key_len);
+    if (!v.is_payload_null) v.payload = std::string_view(static_cast<const char*>(m->payload), m->len);
     rd_kafka_timestamp_type_t tstype;
     v.timestamp_ms = rd_kafka_message_timestamp(m, &tstype);
     h.on_message(v);

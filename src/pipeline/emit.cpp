@@ -45,53 +45,43 @@ void worker::impl::emit(item* it) {
 
   it->pending_deliveries = 1;
   if (o.st == model::status::invalid || it->to_dlq) {
-    // Invalid events, and events that failed after their retries, go to the DLQ too. The copy
-    // carries the original bytes unchanged; what went wrong and where it came from
-    // travel in headers, so a replay tool can re-publish the value as it was.
+    // Invalid events, and events that failed after their retries, go to the DLQ too (dlq.cpp).
     it->pending_deliveries = 2;
     it->dlq.owner = it;
-    const std::string partition = std::to_string(it->out.source.partition);
-    const std::string offset = std::to_string(it->out.source.offset);
-    const kafka::header headers[] = {{"herald.error", o.reason},
-                                     {"herald.source.topic", it->out.source.topic},
-                                     {"herald.source.partition", partition},
-                                     {"herald.source.offset", offset}};
-    producer->produce(cfg.kafka.dlq_topic, it->key, it->raw, headers, &it->dlq);
+    produce_dlq_copy(it);
   }
   // The item keeps the record until its delivery report: librdkafka need not copy it.
   producer->produce_borrowed(cfg.kafka.results_topic, o.event_id, it->outcome_json, {}, it);
 }
 
-void item::on_delivery(bool delivered, std::string_view error) {
-  if (!delivered) {
-    // Not durable yet: the offset must not move. Produce it again (the producer is idempotent).
-    ++core->stats.produce_failures;
-    if (!parked_topic.empty()) {
-      log::warn("retry envelope not delivered, producing again", {{"error", error}, {"event_id", ev.event_id}});
-      core->producer->produce(parked_topic, key, outcome_json, {}, this);
-      return;
-    }
-    log::warn("outcome record not delivered, producing again", {{"error", error}, {"event_id", out.event_id}});
-    core->producer->produce(core->cfg.kafka.results_topic, out.event_id, outcome_json, {}, this);
+void item::on_delivery(const kafka::delivery_report& report) {
+  if (report.is_delivered) {
+    if (--pending_deliveries == 0) core->on_outcome_durable(this);
     return;
   }
-  if (--pending_deliveries == 0) core->on_outcome_durable(this);
-}
-
-void dlq_delivery::on_delivery(bool delivered, std::string_view error) {
-  if (!delivered) {
-    ++owner->core->stats.produce_failures;
-    log::warn("DLQ record not delivered, producing again", {{"error", error}});
-    const std::string partition = std::to_string(owner->out.source.partition);
-    const std::string offset = std::to_string(owner->out.source.offset);
-    const kafka::header headers[] = {{"herald.error", owner->out.reason},
-                                     {"herald.source.topic", owner->out.source.topic},
-                                     {"herald.source.partition", partition},
-                                     {"herald.source.offset", offset}};
-    owner->core->producer->produce(owner->core->cfg.kafka.dlq_topic, owner->key, owner->raw, headers, this);
+  // A permanent failure (the producer retried the transient ones): producing the same record
+  // again would fail the same way.
+  ++core->stats.produce_failures;
+  if (!parked_topic.empty() && report.kind == kafka::produce_error::record_too_large) {
+    // The broker takes less than the producer (its max.message.bytes): the event cannot wait, so it
+    // ends now, its bytes to the DLQ. A send of unknown fate stays `unknown`.
+    log::error("retry envelope refused as too large: the event ends instead of waiting",
+               {{"event_id", ev.event_id}, {"topic", report.topic}, {"error", report.error},
+                {"envelope_bytes", static_cast<std::int64_t>(outcome_json.size())}});
+    const std::string why = "it had to wait, but " + std::string(report.topic) + " refused its retry envelope of " +
+                            std::to_string(outcome_json.size()) + " bytes: " + std::string(report.error);
+    parked_topic.clear();
+    to_dlq = true;
+    core->settle(this, sent_at_s > 0 ? model::status::unknown : model::status::failed, why);
     return;
   }
-  if (--owner->pending_deliveries == 0) owner->core->on_outcome_durable(owner);
+  const std::string_view what = parked_topic.empty() ? "the outcome record" : "the retry envelope";
+  log::error("record can never be written", {{"what", what}, {"topic", report.topic},
+                                             {"kind", kafka::to_string(report.kind)}, {"error", report.error},
+                                             {"event_id", parked_topic.empty() ? out.event_id : ev.event_id}});
+  core->mark_undeliverable(this);
+  core->fail_stop(std::string(what) + " of an event cannot be written to " + std::string(report.topic) + " (" +
+                  std::string(kafka::to_string(report.kind)) + "): " + std::string(report.error));
 }
 
 void worker::impl::on_outcome_durable(item* it) {
@@ -101,7 +91,7 @@ void worker::impl::on_outcome_durable(item* it) {
   uncount_for_account(it);
   --in_stage[static_cast<int>(it->at)];
   free_item(it);
-  if (is_stopping && total_in_flight == 0) {
+  if (is_stopping && total_in_flight == undeliverable) {
     boost::asio::post(io, [self = shared_from_this()] { self->finish_stop(); });
   }
 }
@@ -129,7 +119,7 @@ void worker::impl::finish_stop() {
                                {"cpu_system_us", micros(usage.ru_stime)},
                                {"max_rss_kb", static_cast<std::int64_t>(usage.ru_maxrss)},
                                {"minor_page_faults", static_cast<std::int64_t>(usage.ru_minflt)}});
-  done(producer->has_fatal_error() ? 2 : 0);
+  done(!failure.empty() || producer->has_fatal_error() ? worker::exit_code_failed : 0);
 }
 
 }  // namespace herald::pipeline

@@ -62,6 +62,14 @@ void worker::impl::on_message(const kafka::message_view& m) {
     log::warn("message from an unassigned partition ignored", {{"topic", m.topic}, {"partition", m.partition}});
     return;
   }
+  if (!m.error.empty()) {
+    // A record librdkafka could not read (logged by the consumer): its outcome holds its place in
+    // the partition, so that its offset is committed past only once that outcome is durable.
+    item* it = track(part, m);
+    settle(it, model::status::invalid, "the Kafka record could not be read: " + std::string(m.error));
+    apply_flow_control();
+    return;
+  }
   if (part->is_waiting_source) {
     on_waiting_message(part, m);
     return;
@@ -97,6 +105,8 @@ item* worker::impl::track(const std::shared_ptr<partition_state>& part, const ka
   it->out.source.offset = m.offset;
   it->raw.assign(m.payload);
   it->key.assign(m.key);
+  it->is_raw_null = m.is_payload_null;
+  it->is_key_null = m.is_key_null;
   it->held_bytes = static_cast<std::uint32_t>(m.payload.size() + m.key.size());
   in_flight_bytes += it->held_bytes;
   return it;
@@ -126,7 +136,7 @@ void item::recycle() {
   // instructions per event (callgrind), and clear() keeps each buffer for the next event. A member
   // added to item must be reset here too; the size check is the reminder.
 #if defined(__x86_64__) && defined(__GLIBCXX__)
-  static_assert(sizeof(item) == 1288, "item changed: reset the new member in item::recycle, then update the size");
+  static_assert(sizeof(item) == 1312, "item changed: reset the new member in item::recycle, then update the size");
 #endif
   core = nullptr;
   part.reset();
@@ -149,6 +159,9 @@ void item::recycle() {
   receipt_checks = 0;
   at = pipeline::stage::decoding;
   to_dlq = false;
+  is_key_null = false;
+  is_raw_null = false;
+  is_undeliverable = false;
   counts_for_account = false;
   held_bytes = 0;
   parked_topic.clear();
@@ -156,6 +169,8 @@ void item::recycle() {
   clear_buffer(outcome_json);
   pending_deliveries = 0;
   dlq.owner = nullptr;
+  dlq.max_record_bytes = 0;
+  dlq.shrinks = 0;
   leader = nullptr;
   followers.clear();
   task = 0;
@@ -306,6 +321,8 @@ bool worker::impl::is_share_wait_over(std::int64_t mono_now) {
 }
 
 void worker::impl::apply_flow_control() {
+  // After a fail-stop the gate stays closed and every partition paused (fail_stop).
+  if (!failure.empty()) return;
   const auto& k = cfg.kafka;
   const window_use use{total_in_flight, in_flight_bytes};
   const window_limits limits{k.max_in_flight, k.max_in_flight_bytes};
@@ -321,7 +338,7 @@ void worker::impl::apply_flow_control() {
     consumer->set_gated(true);
     gate_timer.expires_after(max_gate_time);
     gate_timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-      if (ec || !self->is_gated) return;
+      if (ec || !self->is_gated || !self->failure.empty()) return;
       self->is_gate_expired = true;
       self->is_gated = false;
       self->consumer->set_gated(false);

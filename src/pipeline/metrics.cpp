@@ -42,8 +42,15 @@ std::string render_metrics(const counters& c, const gauges& g) {
   metric(out, "herald_redis_round_trips_total", "counter", "Requests written to Redis (a pipeline counts once).",
          g.redis_round_trips);
   metric(out, "herald_redis_errors_total", "counter", "Ledger round trips that failed and were retried.", c.redis_errors);
-  metric(out, "herald_produce_failures_total", "counter", "Outcome or DLQ records produced again after a failure.",
-         c.produce_failures);
+  metric(out, "herald_produce_failures_total", "counter",
+         "Records Kafka refused for good (each ends in an outcome, a cut DLQ copy or a fail-stop).", c.produce_failures);
+  metric(out, "herald_produce_retries_total", "counter", "Records produced again after a transient failure.",
+         g.produce_retries);
+  metric(out, "herald_dlq_truncated_total", "counter", "DLQ copies cut to fit a record limit.", c.dlq_truncated);
+  metric(out, "herald_dlq_lost_total", "counter", "DLQ copies given up: refused as too large even when cut.",
+         c.dlq_lost);
+  metric(out, "herald_kafka_consume_errors_total", "counter", "Consume errors that named no record.",
+         c.consume_errors);
   metric(out, "herald_gateway_throttled_total", "counter", "Gateway calls answered with a throttle code.",
          c.throttled_calls);
   metric(out, "herald_retries_total", "counter", "Items sent again after throttling or a call never written.", c.retries);
@@ -65,6 +72,8 @@ std::string render_metrics(const counters& c, const gauges& g) {
   metric(out, "herald_partitions_assigned", "gauge", "Partitions assigned to this worker.", g.partitions_assigned);
   metric(out, "herald_partitions_paused", "gauge", "Assigned partitions paused by flow control.", g.partitions_paused);
   metric(out, "herald_redis_up", "gauge", "1 while the Redis connection is up.", g.is_redis_up ? 1 : 0);
+  metric(out, "herald_failed", "gauge", "1 once the worker stops because its output cannot be written.",
+         g.is_failed ? 1 : 0);
   metric(out, "herald_intake_gated", "gauge", "1 while the in-flight bound stops taking events from Kafka.",
          g.is_intake_gated ? 1 : 0);
   out += "# HELP herald_events_in_stage Events in flight by pipeline stage.\n# TYPE herald_events_in_stage gauge\n";

@@ -33,6 +33,7 @@ void worker::impl::on_waiting_message(const std::shared_ptr<partition_state>& pa
   it->out.source = std::move(e.source);
   it->raw = std::move(e.original_value);
   it->key = std::move(e.original_key);
+  it->is_key_null = e.is_key_null;
   it->attempts = e.attempts;
   it->first_consumed_at_ms = e.first_consumed_at_ms;
   it->sent_at_s = e.sent_at_ms ? *e.sent_at_ms / 1000 : 0;
@@ -65,6 +66,7 @@ void worker::impl::park(item* it, flow::retry_reason reason, flow::retry_stage s
   flow::retry_envelope e;
   e.original_value = it->raw;
   e.original_key = it->key;
+  e.is_key_null = it->is_key_null;
   e.source = it->out.source;
   e.attempts = it->attempts;
   e.not_before_ms = not_before_ms;
@@ -99,7 +101,8 @@ void worker::impl::park(item* it, flow::retry_reason reason, flow::retry_stage s
   it->parked_topic = topic;
   it->outcome_json = std::move(text.value());
   it->pending_deliveries = 1;
-  producer->produce(topic, it->key, it->outcome_json, {}, it);
+  // Keyed by the event's own key (one key's events stay in order), null when it was null.
+  producer->produce(topic, it->key, it->outcome_json, {}, it, {it->is_key_null, false});
 }
 
 void worker::impl::release_followers(item* it, std::string_view verb, std::string_view what) {

@@ -2,6 +2,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -76,10 +77,14 @@ worker::worker(boost::asio::io_context& io, const config::herald_config& cfg, op
     p->store_offsets();
     p->apply_flow_control();
   });
+  s.producer->on_fatal_error([p = impl_.get()](std::string reason) {
+    p->fail_stop("the Kafka producer has a fatal error: " + reason);
+  });
   kafka::consumer::handlers h;
   h.on_message = [p = impl_.get()](const kafka::message_view& m) { p->on_message(m); };
   h.on_assigned = [p = impl_.get()](std::span<const kafka::topic_partition> tps) { p->on_assigned(tps); };
   h.on_revoked = [p = impl_.get()](std::span<const kafka::topic_partition> tps) { p->on_revoked(tps); };
+  h.on_error = [p = impl_.get()](std::string_view) { ++p->stats.consume_errors; };
   s.consumer = std::make_unique<kafka::consumer>(ex, s.cfg.kafka, std::move(h));
   if (!s.cfg.admin.listen.empty()) {
     const auto& listen = s.cfg.admin.listen;
@@ -101,7 +106,19 @@ void worker::start() {
   auto& s = *impl_;
   const std::string written[] = {s.cfg.kafka.results_topic, s.cfg.kafka.dlq_topic, s.cfg.kafka.retry_topic,
                                  s.cfg.kafka.delay_topic};
-  s.producer->warm_up(written, std::chrono::seconds(5));
+  // A topic Herald writes to that does not exist (or may not be written) fails every outcome that
+  // would go there: stop before taking a single event.
+  auto unusable = s.producer->warm_up(written, std::chrono::seconds(5));
+  if (!unusable.empty()) {
+    std::string cause = "an output topic cannot be written:";
+    for (const auto& u : unusable) {
+      log::error("output topic cannot be written", {{"topic_and_error", u}});
+      cause += " " + u + ";";
+    }
+    cause.pop_back();
+    boost::asio::post(s.io, [p = impl_, cause = std::move(cause)]() mutable { p->fail_stop(std::move(cause)); });
+    return;
+  }
   s.redis->start();
   s.consumer->start();
   log::info("herald started", {{"topics", static_cast<std::int64_t>(s.cfg.kafka.topics.size())},
@@ -109,19 +126,24 @@ void worker::start() {
 }
 
 void worker::stop(std::chrono::milliseconds drain_timeout, std::function<void(int)> done) {
-  auto& s = *impl_;
+  impl_->begin_stop(drain_timeout, std::move(done));
+}
+
+void worker::impl::begin_stop(std::chrono::milliseconds drain_timeout, std::function<void(int)> done) {
+  auto& s = *this;
   if (s.is_stopping) return;
   s.is_stopping = true;
   s.on_stopped = std::move(done);
   log::info("herald stopping", {{"in_flight", static_cast<std::int64_t>(s.total_in_flight)}});
   s.apply_flow_control();
   for (auto& b : s.batches.take_all()) s.dispatch(std::move(b));
-  if (s.total_in_flight == 0) {
+  // Items whose records can never be written will not settle: the drain does not wait for them.
+  if (s.total_in_flight == s.undeliverable) {
     s.finish_stop();
     return;
   }
   s.stop_timer.expires_after(drain_timeout);
-  s.stop_timer.async_wait([p = impl_](const boost::system::error_code& ec) {
+  s.stop_timer.async_wait([p = shared_from_this()](const boost::system::error_code& ec) {
     if (ec) return;
     log::warn("herald stop: drain timeout, leaving unsettled events for redelivery",
               {{"in_flight", static_cast<std::int64_t>(p->total_in_flight)}});
@@ -142,11 +164,14 @@ http::admin_answer worker::impl::answer_admin(std::string_view path) const {
     g.is_intake_gated = is_gated;
     for (int s = 0; s < stage_count; ++s) g.by_stage[s] = in_stage[s];
     g.redis_round_trips = redis->round_trips();
+    g.produce_retries = producer->retries();
+    g.is_failed = !failure.empty();
     return {200, "text/plain; version=0.0.4; charset=utf-8", render_metrics(stats, g)};
   }
   if (path == "/healthz") return {200, "text/plain", is_stopping ? "stopping\n" : "ok\n"};
   // Ready when it can do its work: Redis reachable and not draining.
   if (path == "/readyz") {
+    if (!failure.empty()) return {503, "text/plain", "failed: " + failure + "\n"};
     if (is_redis_up && !is_stopping) return {200, "text/plain", "ready\n"};
     return {503, "text/plain", is_stopping ? "stopping\n" : "redis unreachable\n"};
   }

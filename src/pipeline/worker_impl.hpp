@@ -79,7 +79,11 @@ static_assert(static_cast<int>(stage::count) == stage_count, "metrics.hpp names 
 // Delivery of an invalid event's DLQ copy (the outcome record is the item's own delivery).
 struct dlq_delivery final : kafka::delivery_target {
   item* owner = nullptr;
-  void on_delivery(bool delivered, std::string_view error) override;
+  // Record limit of the next copy after a broker refused one as too large (0: the producer's), and
+  // how many times that happened (dlq_copy.hpp, max_dlq_shrinks).
+  std::size_t max_record_bytes = 0;
+  int shrinks = 0;
+  void on_delivery(const kafka::delivery_report& report) override;
 };
 
 // One consumed message, from intake until its outcome is durable on the results topic.
@@ -103,6 +107,9 @@ struct item final : kafka::delivery_target {
   std::uint32_t receipt_checks = 0;
   pipeline::stage at = stage::decoding;
   bool to_dlq = false;       // failed after its retries: the original bytes go to the DLQ too
+  bool is_key_null = false;  // a null key or value (not empty bytes): the DLQ copy's is null too
+  bool is_raw_null = false;
+  bool is_undeliverable = false;  // one of its records can never be written (fail_stop)
   bool counts_for_account = false;  // admitted: in its account's in_flight until it is settled
   std::uint32_t held_bytes = 0;     // value + key as consumed: its part of in_flight_bytes
   std::string parked_topic;  // set while its envelope is written to a retry or delay topic
@@ -114,7 +121,7 @@ struct item final : kafka::delivery_target {
   std::vector<item*> followers;  // later copies waiting for this one's outcome
   std::uint64_t task = 0;        // the pipeline coroutine holding it (coroutine_guard.hpp); 0: none
 
-  void on_delivery(bool delivered, std::string_view error) override;
+  void on_delivery(const kafka::delivery_report& report) override;
   // Readies a finished item for the next consumed message: every member as a new item's, except
   // that the buffers the next event fills again keep their capacity.
   void recycle();
@@ -206,6 +213,10 @@ struct worker::impl : std::enable_shared_from_this<worker::impl> {
   boost::asio::steady_timer share_timer;
   bool is_redis_up = false;
   bool is_stopping = false;
+  // Fail-stop (emit.cpp): why the worker stopped by itself (empty while it works), and the items
+  // whose records can never be written, which the drain does not wait for.
+  std::string failure;
+  std::size_t undeliverable = 0;
   std::function<void(int)> on_stopped;
   boost::asio::steady_timer stop_timer;
   boost::asio::steady_timer report_timer;
@@ -272,6 +283,15 @@ struct worker::impl : std::enable_shared_from_this<worker::impl> {
   void emit(item* it);
   void on_outcome_durable(item* it);
   void finish_stop();
+  // The DLQ copy of an invalid or failed event, cut to fit when it must (dlq_copy.hpp).
+  void produce_dlq_copy(item* it);
+  // An output topic missing or forbidden, a fatal producer error, or an outcome record that can
+  // never be written: log the cause, answer /readyz with it, take nothing more, commit nothing
+  // past what is unsettled, and stop with worker::exit_code_failed. Never a crash, never a spin.
+  void fail_stop(std::string cause);
+  void mark_undeliverable(item* it);
+  // worker::stop's work, also started by fail_stop.
+  void begin_stop(std::chrono::milliseconds drain_timeout, std::function<void(int)> done);
 
   // coroutine_guard.hpp: every pipeline coroutine is spawned holding its items, stamped with a
   // task id of its own; its completion handler ends those still held if it throws.

@@ -177,6 +177,8 @@ std::vector<kafka_record> consume(const std::string& topic, std::size_t count, s
       r.value.assign(static_cast<const char*>(m->payload ? m->payload : ""), m->len);
       r.partition = m->partition;
       r.offset = m->offset;
+      r.is_key_null = m->key == nullptr;
+      r.is_value_null = m->payload == nullptr;
       rd_kafka_headers_t* hdrs = nullptr;
       if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
         const char* name;

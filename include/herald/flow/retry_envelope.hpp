@@ -86,6 +86,9 @@ std::optional<retry_stage> parse_retry_stage(std::string_view text) noexcept;
 struct retry_envelope {
   std::string original_value;     // the consumed Kafka value, byte for byte
   std::string original_key;       // the consumed Kafka key, byte for byte (empty: none)
+  // The key was null rather than empty bytes: written as "key_null":true only then (an envelope
+  // without it, such as an older Herald's, reads as false), so the event's records keep a null key.
+  bool is_key_null = false;
   model::source_position source;  // where the event was first consumed
   std::uint32_t attempts = 0;     // send attempts made so far
   std::int64_t not_before_ms = 0;  // Unix ms: not handled before this

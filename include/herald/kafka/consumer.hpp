@@ -20,6 +20,8 @@ class consumer {
     std::function<void(std::span<const topic_partition>)> on_assigned;
     // Called before the partitions are given up: store their final offsets now.
     std::function<void(std::span<const topic_partition>)> on_revoked;
+    // A consume error that names no record (already logged): for a metric.
+    std::function<void(std::string_view error)> on_error;
   };
 
   // Throws std::runtime_error with librdkafka's message when the configuration is refused.

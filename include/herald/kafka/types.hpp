@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "herald/kafka/produce_error.hpp"
+
 namespace herald::kafka {
 
 struct topic_partition {
@@ -27,6 +29,18 @@ struct message_view {
   std::string_view key;
   std::string_view payload;
   std::int64_t timestamp_ms = -1;
+  // Kafka tells a null key or value from an empty one; a DLQ copy keeps which it was.
+  bool is_key_null = false;
+  bool is_payload_null = false;
+  // Set when librdkafka could not read this record (produce_error.hpp, is_record_error): the
+  // partition and offset are real, key and payload may be empty.
+  std::string_view error;
+};
+
+// A record's key or value produced as null rather than as empty bytes.
+struct nulls {
+  bool key = false;
+  bool value = false;
 };
 
 struct header {
@@ -34,11 +48,20 @@ struct header {
   std::string_view value;
 };
 
+// The end of one produced message. A failure here is permanent (the producer retried transient
+// ones itself); it is never reported from inside produce(), always later on the io thread.
+struct delivery_report {
+  bool is_delivered = true;
+  produce_error kind = produce_error::transient;  // when not delivered
+  std::string_view error;                         // librdkafka's text, when not delivered
+  std::string_view topic;
+};
+
 // Receives the delivery report of one produced message (no allocation per message: the
 // producer passes this pointer to librdkafka as the message's opaque).
 class delivery_target {
  public:
-  virtual void on_delivery(bool delivered, std::string_view error) = 0;
+  virtual void on_delivery(const delivery_report& report) = 0;
 
  protected:
   ~delivery_target() = default;

@@ -22,6 +22,8 @@ struct gauges {
   bool is_intake_gated = false;
   std::uint64_t by_stage[stage_count] = {};  // events in flight by stage (stage_names)
   std::uint64_t redis_round_trips = 0;       // the Redis client's count (rendered as a counter)
+  std::uint64_t produce_retries = 0;         // the producer's count (rendered as a counter)
+  bool is_failed = false;                    // fail-stop under way (emit.cpp, fail_stop)
 };
 
 std::string render_metrics(const counters& c, const gauges& g);

@@ -19,7 +19,10 @@ struct counters {
   std::uint64_t gateway_items = 0;
   std::uint64_t redis_errors = 0;
   std::uint64_t http_failures = 0;
-  std::uint64_t produce_failures = 0;
+  std::uint64_t produce_failures = 0;   // records Kafka refused for good (an outcome, a cut copy or a stop follows)
+  std::uint64_t dlq_truncated = 0;      // DLQ copies cut to fit a record limit (docs/events.md, DLQ)
+  std::uint64_t dlq_lost = 0;           // DLQ copies given up: refused as too large even when cut
+  std::uint64_t consume_errors = 0;     // consume errors that named no record (logged)
   std::uint64_t throttled_calls = 0;    // gateway calls answered with a throttle code
   std::uint64_t retries = 0;            // items sent again after throttling / a call never written
   std::uint64_t parked = 0;             // items written to the retry or delay topic
@@ -35,7 +38,14 @@ class worker {
   struct options {
     // The wall clock in Unix milliseconds; tests inject their own.
     std::function<std::int64_t()> now_ms;
+    // Called once the worker has stopped by itself (fail-stop: an output topic missing or
+    // forbidden, a fatal producer error, an outcome record that can never be written), with the
+    // exit code exit_code_failed. Without it the worker stops and nothing is told.
+    std::function<void(int exit_code)> on_failed;
   };
+
+  // The exit codes of `herald run` (docs/configuration.md, Exit codes).
+  static constexpr int exit_code_failed = 3;
 
   // Throws std::runtime_error when a client cannot be set up (bad Kafka property, CA file).
   worker(boost::asio::io_context& io, const config::herald_config& cfg, options opts = {});

@@ -27,6 +27,8 @@ void create_topic(const std::string& topic, int partitions);
 struct kafka_record {
   std::string key;
   std::string value;
+  bool is_key_null = false;  // Kafka's null, not empty bytes (key and value are then empty)
+  bool is_value_null = false;
   std::int32_t partition = 0;
   std::int64_t offset = 0;
   std::map<std::string, std::string> headers;

@@ -18,6 +18,7 @@ retry_envelope worst_case(std::size_t value_bytes, std::size_t key_bytes) {
   retry_envelope e;
   e.original_value.assign(value_bytes, '\xff');
   e.original_key.assign(key_bytes, '\0');
+  e.is_key_null = key_bytes == 0;  // a null key is the larger empty one ("key_null":true)
   e.source.topic.assign(max_envelope_topic_bytes, '\x1f');
   e.message_id.assign(max_envelope_id_bytes, '\x02');
   e.out_id.assign(max_envelope_id_bytes, '\x7');
