@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "herald/config/load.hpp"
+#include "herald/config/run_checks.hpp"
 #include "herald/flow/retry_envelope.hpp"
 #include "herald/ledger/ledger_script.hpp"
 #include "herald/pipeline/worker.hpp"
@@ -22,6 +23,7 @@ herald::config::herald_config load_config(const std::string& config_path) {
   auto cfg = herald::config::load_config_file(config_path);
   if (auto fits = herald::flow::check_retry_record_fits(cfg.kafka.max_event_bytes, cfg.kafka.producer_properties); !fits)
     throw herald::config::config_error("", fits.message());
+  if (auto fit = herald::config::check_for_run(cfg); !fit) throw herald::config::config_error("", fit.message());
   return cfg;
 }
 
@@ -29,6 +31,7 @@ int run(const std::string& config_path, std::int64_t clock_offset_ms) {
   auto cfg = load_config(config_path);
   herald::log::level level{};
   if (herald::log::parse_level(cfg.log.level, level)) herald::log::set_level(level);
+  for (const auto& warning : herald::config::security_warnings(cfg)) herald::log::warn("insecure setting", {{"warning", warning}});
 
   boost::asio::io_context io(1);
   herald::pipeline::worker::options opts;
@@ -62,6 +65,7 @@ int run(const std::string& config_path, std::int64_t clock_offset_ms) {
 int check_config(const std::string& config_path) {
   auto cfg = load_config(config_path);
   std::cout << herald::config::to_redacted_json(cfg) << "\n";
+  for (const auto& warning : herald::config::security_warnings(cfg)) std::cerr << "warning: " << warning << "\n";
   std::cerr << "config OK: " << cfg.accounts.size() << " account(s), " << cfg.kafka.topics.size()
             << " topic(s)\n";
   return 0;

@@ -95,8 +95,21 @@ worker::worker(boost::asio::io_context& io, const config::herald_config& cfg, op
   }
   s.redis->on_connection_change([p = impl_.get()](bool is_up) {
     p->is_redis_up = is_up;
+    if (is_up) {
+      p->has_redis_been_up = true;
+      p->redis_refusal.clear();
+    }
     // While Redis is unreachable nothing can be reserved, so nothing is sent: stop fetching too.
     p->apply_flow_control();
+  });
+  // A server Herald cannot use (a Redis older than 7.0) found at start-up is a deployment error:
+  // stop and say so rather than wait. Found on a reconnect (a failover to an older server), it
+  // leaves Herald not ready, without Redis, until a supported server answers.
+  s.redis->on_server_refused([p = impl_.get()](const std::string& why) {
+    p->redis_refusal = why;
+    // Posted: the stop closes the client, which is the caller here.
+    if (!p->has_redis_been_up)
+      boost::asio::post(p->io, [self = p->shared_from_this(), why] { self->fail_stop(why); });
   });
 }
 
@@ -173,7 +186,9 @@ http::admin_answer worker::impl::answer_admin(std::string_view path) const {
   if (path == "/readyz") {
     if (!failure.empty()) return {503, "text/plain", "failed: " + failure + "\n"};
     if (is_redis_up && !is_stopping) return {200, "text/plain", "ready\n"};
-    return {503, "text/plain", is_stopping ? "stopping\n" : "redis unreachable\n"};
+    if (is_stopping) return {503, "text/plain", "stopping\n"};
+    if (!redis_refusal.empty()) return {503, "text/plain", "redis not supported: " + redis_refusal + "\n"};
+    return {503, "text/plain", "redis unreachable\n"};
   }
   return {404, "text/plain", "not found: try /metrics, /healthz or /readyz\n"};
 }

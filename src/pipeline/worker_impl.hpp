@@ -191,6 +191,7 @@ struct worker::impl : std::enable_shared_from_this<worker::impl> {
   std::vector<item*> guard_queue;
   bool is_guard_posted = false;
   batch::batcher<item> batches;
+  std::string route_scratch;  // to_batcher's route, built here so that no event allocates one
   boost::asio::steady_timer linger_timer;
   bool is_linger_armed = false;
   std::size_t total_in_flight = 0;
@@ -202,7 +203,6 @@ struct worker::impl : std::enable_shared_from_this<worker::impl> {
     it->at = s;
   }
   // Flow control of the overall bound (intake.cpp, apply_flow_control).
-  std::string route_scratch;  // to_batcher's route, built here so that no event allocates one
   static constexpr std::chrono::seconds max_gate_time{10};
   bool is_gated = false;
   bool is_gate_expired = false;
@@ -212,6 +212,10 @@ struct worker::impl : std::enable_shared_from_this<worker::impl> {
   std::int64_t share_wait_until_ms = 0;
   boost::asio::steady_timer share_timer;
   bool is_redis_up = false;
+  bool has_redis_been_up = false;
+  // Why the last Redis handshake refused the server (older than 7.0: redis/server_version.hpp);
+  // empty once a server is used. /readyz shows it.
+  std::string redis_refusal;
   bool is_stopping = false;
   // Fail-stop (emit.cpp): why the worker stopped by itself (empty while it works), and the items
   // whose records can never be written, which the drain does not wait for.
@@ -283,15 +287,6 @@ struct worker::impl : std::enable_shared_from_this<worker::impl> {
   void emit(item* it);
   void on_outcome_durable(item* it);
   void finish_stop();
-  // The DLQ copy of an invalid or failed event, cut to fit when it must (dlq_copy.hpp).
-  void produce_dlq_copy(item* it);
-  // An output topic missing or forbidden, a fatal producer error, or an outcome record that can
-  // never be written: log the cause, answer /readyz with it, take nothing more, commit nothing
-  // past what is unsettled, and stop with worker::exit_code_failed. Never a crash, never a spin.
-  void fail_stop(std::string cause);
-  void mark_undeliverable(item* it);
-  // worker::stop's work, also started by fail_stop.
-  void begin_stop(std::chrono::milliseconds drain_timeout, std::function<void(int)> done);
 
   // coroutine_guard.hpp: every pipeline coroutine is spawned holding its items, stamped with a
   // task id of its own; its completion handler ends those still held if it throws.
@@ -308,6 +303,15 @@ struct worker::impl : std::enable_shared_from_this<worker::impl> {
       self->on_step_failed(s, held, e);
     });
   }
+  // The DLQ copy of an invalid or failed event, cut to fit when it must (dlq_copy.hpp).
+  void produce_dlq_copy(item* it);
+  // An output topic missing or forbidden, a fatal producer error, or an outcome record that can
+  // never be written: log the cause, answer /readyz with it, take nothing more, commit nothing
+  // past what is unsettled, and stop with worker::exit_code_failed. Never a crash, never a spin.
+  void fail_stop(std::string cause);
+  void mark_undeliverable(item* it);
+  // worker::stop's work, also started by fail_stop.
+  void begin_stop(std::chrono::milliseconds drain_timeout, std::function<void(int)> done);
 };
 
 // Monotonic milliseconds, for linger times and backoff (never the injectable wall clock).
