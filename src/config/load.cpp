@@ -154,7 +154,6 @@ kafka_config read_kafka(const object_reader& r) {
   r.read_uint("session_timeout_ms", k.session_timeout_ms, 1000, 3600000);
   r.read_uint("max_in_flight", k.max_in_flight, 1, 10000000);
   r.read_uint("max_in_flight_per_partition", k.max_in_flight_per_partition, 1, 10000000);
-  r.read_uint("commit_interval_ms", k.commit_interval_ms, 1, 3600000);
   k.max_in_flight_per_account = std::max<std::uint32_t>(1, k.max_in_flight / 2);
   r.read_uint("max_in_flight_per_account", k.max_in_flight_per_account, 1, 10000000);
   if (k.max_in_flight_per_account > k.max_in_flight)
@@ -163,6 +162,7 @@ kafka_config read_kafka(const object_reader& r) {
                                                std::to_string(k.max_in_flight) + ")");
   r.read_uint("max_in_flight_bytes", k.max_in_flight_bytes, 65536, 4294967295u);
   r.read_uint("max_event_bytes", k.max_event_bytes, 1024, 100000000);
+  r.read_uint("commit_interval_ms", k.commit_interval_ms, 1, 3600000);
   k.consumer_properties = read_properties(r, "consumer_properties", managed_consumer_properties);
   k.producer_properties = read_properties(r, "producer_properties", managed_producer_properties);
   return k;

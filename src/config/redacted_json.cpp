@@ -163,6 +163,9 @@ std::string to_redacted_json(const herald_config& cfg) {
   o.number("session_timeout_ms", k.session_timeout_ms);
   o.number("max_in_flight", k.max_in_flight);
   o.number("max_in_flight_per_partition", k.max_in_flight_per_partition);
+  o.number("max_in_flight_per_account", k.max_in_flight_per_account);
+  o.number("max_in_flight_bytes", k.max_in_flight_bytes);
+  o.number("max_event_bytes", k.max_event_bytes);
   o.number("commit_interval_ms", k.commit_interval_ms);
   o.properties("consumer_properties", k.consumer_properties);
   o.properties("producer_properties", k.producer_properties);
@@ -182,9 +185,6 @@ std::string to_redacted_json(const herald_config& cfg) {
   o.number("reconnect_backoff_max_ms", r.reconnect_backoff_max_ms);
   o.end();
 
-  o.number("max_in_flight_per_account", k.max_in_flight_per_account);
-  o.number("max_in_flight_bytes", k.max_in_flight_bytes);
-  o.number("max_event_bytes", k.max_event_bytes);
   o.begin("ledger");
   o.number("retention_hours", cfg.ledger.retention_hours);
   o.string("quota_utc_offset", format_offset(cfg.ledger.quota_utc_offset_minutes));

@@ -94,8 +94,6 @@ struct kafka_config {
   // messages are dropped, fetched again, and fetching backs off), so by default it is as large as
   // the overall bound, which closes an intake gate instead (bench/README.md: 21.7k → 36k events/s).
   std::uint32_t max_in_flight_per_partition = 20000;
-  std::uint32_t commit_interval_ms = 1000;
-  std::map<std::string, std::string> consumer_properties;  // passed to librdkafka as they are
   // And per account (docs/retries.md, "One account's share"): an account holding this many that
   // is not draining them has its newly consumed events wait on the retry topic, so that a paused
   // or slow account cannot take the whole window. Absent in the file: half of max_in_flight.
@@ -106,6 +104,8 @@ struct kafka_config {
   // A consumed record (value + key) larger than this is invalid before it is decoded; it also
   // bounds the retry envelopes Herald writes (checked against message.max.bytes at start-up).
   std::uint32_t max_event_bytes = 64 * 1024;
+  std::uint32_t commit_interval_ms = 1000;
+  std::map<std::string, std::string> consumer_properties;  // passed to librdkafka as they are
   std::map<std::string, std::string> producer_properties;
 };
 

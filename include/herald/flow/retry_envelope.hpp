@@ -104,20 +104,17 @@ struct retry_envelope {
 // Every field compared, source included (the round-trip tests compare whole envelopes).
 bool operator==(const retry_envelope& a, const retry_envelope& b) noexcept;
 
-// Compact JSON, fields in the order of the example above; sent_at_ms is left out when absent.
-// Fails, naming the field, when a value could not be read back: a negative partition, offset or
-// time, text fields (source.topic, message_id, out_id) that are not valid UTF-8, or longer than
-// the limits above.
 // The longest text fields an envelope holds, so that its size has a bound (retry_envelope_max_size):
 // a Kafka topic name, and the gateway's send id and Herald's OutId (tens of bytes in practice).
 inline constexpr std::size_t max_envelope_topic_bytes = 249;
 inline constexpr std::size_t max_envelope_id_bytes = 512;
 
+// Compact JSON, fields in the order of the example above; sent_at_ms is left out when absent.
+// Fails, naming the field, when a value could not be read back: a negative partition, offset or
+// time, text fields (source.topic, message_id, out_id) that are not valid UTF-8, or longer than
+// the limits above.
 result<std::string> encode_retry_envelope(const retry_envelope& e);
 
-// Decodes and validates an envelope. The error names the field and what is wrong, e.g.
-// `retry envelope: not_before_ms: expected an integer, got a string`. Unknown fields are ignored
-// (a newer writer may add some); a "v" other than 1 is refused.
 // The most bytes encode_retry_envelope can write for an event whose value and key have these
 // sizes, whatever its other fields hold (ids at their longest and all escaped, the largest numbers).
 std::size_t retry_envelope_max_size(std::size_t value_bytes, std::size_t key_bytes) noexcept;
@@ -134,6 +131,9 @@ std::size_t retry_record_max_size(std::size_t max_event_bytes) noexcept;
 status check_retry_record_fits(std::size_t max_event_bytes,
                                const std::map<std::string, std::string>& producer_properties);
 
+// Decodes and validates an envelope. The error names the field and what is wrong, e.g.
+// `retry envelope: not_before_ms: expected an integer, got a string`. Unknown fields are ignored
+// (a newer writer may add some); a "v" other than 1 is refused.
 result<retry_envelope> decode_retry_envelope(std::string_view text);
 
 }  // namespace herald::flow
