@@ -108,6 +108,8 @@ std::vector<std::pair<std::int32_t, std::int64_t>> produce(const std::string& to
   char err[512];
   rd_kafka_conf_set(conf, "bootstrap.servers", kafka_brokers().c_str(), err, sizeof err);
   rd_kafka_conf_set(conf, "linger.ms", "5", err, sizeof err);
+  // Hostile-input tests produce records up to the broker's own limit (1 MiB), over librdkafka's 1 MB.
+  rd_kafka_conf_set(conf, "message.max.bytes", "1048576", err, sizeof err);
   rd_kafka_conf_set_dr_msg_cb(conf, [](rd_kafka_t*, const rd_kafka_message_t* m, void*) {
     auto* r = static_cast<report*>(m->_private);
     r->partition = m->partition;
@@ -175,10 +177,10 @@ std::vector<kafka_record> consume(const std::string& topic, std::size_t count, s
       kafka_record r;
       r.key.assign(static_cast<const char*>(m->key ? m->key : ""), m->key_len);
       r.value.assign(static_cast<const char*>(m->payload ? m->payload : ""), m->len);
-      r.partition = m->partition;
-      r.offset = m->offset;
       r.is_key_null = m->key == nullptr;
       r.is_value_null = m->payload == nullptr;
+      r.partition = m->partition;
+      r.offset = m->offset;
       rd_kafka_headers_t* hdrs = nullptr;
       if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
         const char* name;
@@ -429,11 +431,11 @@ std::string write_config(const std::string& events_topic, const std::string& res
             "session_timeout_ms": 6000},
   "redis": {"host": ")" + redis_host() + R"(", "port": )" + std::to_string(redis_port_value ? redis_port_value : redis_port()) + R"(,
             "key_prefix": ")" + key_prefix + R"("},
+  "ledger": {"recipient_hash_key": "e2e-test-recipient-hash-key"},
   "http": {"ca_file": ")" + test_tls().ca_file + R"(", "request_timeout_ms": 3000},
   "batch": {"linger_ms": 20},
   "log": {"level": "info"},
 )" + extra_sections + R"(
-  "ledger": {"recipient_hash_key": "e2e-test-recipient-hash-key"},
   "accounts": )" + accounts_json + "\n}\n";
   fs::path p = work_dir() / (unique_name("herald") + ".json");
   write_file(p, text);
