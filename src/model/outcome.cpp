@@ -65,4 +65,24 @@ std::string to_json(const outcome& o) {
   return out;
 }
 
+namespace {
+bool bound_text(std::string& s) {
+  if (s.size() <= max_outcome_text_bytes) return false;
+  static constexpr std::string_view mark = "\xE2\x80\xA6";  // …
+  std::size_t keep = max_outcome_text_bytes - mark.size();
+  // Back to the first byte of a character: continuation bytes are 10xxxxxx.
+  while (keep > 0 && (static_cast<unsigned char>(s[keep]) & 0xC0) == 0x80) --keep;
+  s.resize(keep);
+  s.append(mark);
+  return true;
+}
+}  // namespace
+
+bool bound_texts(outcome& o) {
+  const bool a = bound_text(o.reason);
+  const bool b = bound_text(o.gateway_code);
+  const bool c = bound_text(o.gateway_message_id);
+  return a || b || c;
+}
+
 }  // namespace herald::model

@@ -37,6 +37,9 @@ void worker::impl::emit(item* it) {
   o.account.swap(it->ev.account);
   o.attempts = it->attempts;
   o.settled_at_ms = now_ms();
+  if (model::bound_texts(o))
+    log::warn("outcome texts cut to their bound", {{"event_id", o.event_id},
+                                                   {"limit", static_cast<std::int64_t>(model::max_outcome_text_bytes)}});
   ++stats.outcomes[static_cast<int>(o.st)];
   it->outcome_json = model::to_json(o);
 

@@ -62,10 +62,14 @@ void worker::impl::on_message(const kafka::message_view& m) {
     log::warn("message from an unassigned partition ignored", {{"topic", m.topic}, {"partition", m.partition}});
     return;
   }
+  // A waiting partition held at its head takes nothing after it (not even an unreadable record,
+  // whose settling would carry the commit past the held envelope); the seek brings them back.
+  if (part->is_waiting_source && part->held_offset >= 0) return;
   if (!m.error.empty()) {
     // A record librdkafka could not read (logged by the consumer): its outcome holds its place in
     // the partition, so that its offset is committed past only once that outcome is durable.
     item* it = track(part, m);
+    if (!it) return;  // a redelivery of a record already handled or being handled
     settle(it, model::status::invalid, "the Kafka record could not be read: " + std::string(m.error));
     apply_flow_control();
     return;

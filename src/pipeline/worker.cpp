@@ -152,7 +152,9 @@ void worker::impl::begin_stop(std::chrono::milliseconds drain_timeout, std::func
   for (auto& b : s.batches.take_all()) s.dispatch(std::move(b));
   // Items whose records can never be written will not settle: the drain does not wait for them.
   if (s.total_in_flight == s.undeliverable) {
-    s.finish_stop();
+    // Posted: a fail-stop starts here from inside a delivery report, where finish_stop's flush and
+    // close must not run (they poll librdkafka again).
+    boost::asio::post(s.io, [self = shared_from_this()] { self->finish_stop(); });
     return;
   }
   s.stop_timer.expires_after(drain_timeout);

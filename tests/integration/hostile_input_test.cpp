@@ -107,6 +107,8 @@ struct hostile_world {
   gateway_simulator sim{{{"app-1", secret}}};
   hostile_gateway deep{"{\"code\":0,\"data\":" + std::string(200'000, '[')};
   hostile_gateway huge{"{\"code\":0,\"message\":\"" + std::string(20u << 20, 'z') + "\"}"};
+  // A refusal whose message alone is larger than a Kafka record: it ends in the outcome's reason.
+  hostile_gateway wordy{"{\"code\":40001,\"message\":\"" + std::string(1'500'000, 'w') + "\"}"};
   std::unique_ptr<child_process> herald;
   std::size_t outcomes_seen = 0;
   std::size_t dlq_seen = 0;
@@ -121,7 +123,8 @@ struct hostile_world {
              (plain ? R"( "allow_plain_http": true,)" : "") + R"( "marketing_window": ")" + closed_window() + "\"}";
     };
     const std::string accounts = "{" + account("shop", sim.url("/jst/sms/oaid/send"), false) + ",\n" +
-                                 account("deep", deep.url(), true) + ",\n" + account("huge", huge.url(), true) + "}";
+                                 account("deep", deep.url(), true) + ",\n" + account("huge", huge.url(), true) + ",\n" +
+                                 account("wordy", wordy.url(), true) + "}";
     const auto cfg = write_config(events, results, dlq, group, prefix, accounts);
     herald = start_herald(cfg, {{"TEST_SECRET", secret}});
   }
@@ -280,6 +283,13 @@ TEST_CASE("hostile records, one after another, never stop the worker") {
       CHECK(x.status != "sent");
       CHECK(x.status != "invalid");
     }
+  }
+  // 8. A gateway refusal with a 1.5 MB message: the outcome carries it cut to its bound (it used
+  //    to be an outcome no broker takes, which stopped the worker, again after each restart).
+  {
+    auto o = w.feed({good_event("gw-wordy", "wordy")}, "g-wordy");
+    CHECK(o[0].status != "sent");
+    CHECK(o[0].reason.size() <= 1024);
   }
   CHECK(sim_stat(w.sim.get("/_sim/stats"), "duplicates") == 0);
   w.herald->signal(SIGTERM);

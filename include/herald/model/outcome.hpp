@@ -1,6 +1,7 @@
 #pragma once
 // The one final record every consumed event ends in, on the results topic (docs/events.md,
 // "Outcome records"; docs/architecture.md, the promises).
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -35,6 +36,15 @@ struct outcome {
 
 // Makes `o` equal to a default-constructed outcome, keeping its strings' buffers (reused items).
 void clear(outcome& o);
+
+// The longest text a gateway's words may put in an outcome (reason, gateway_code,
+// gateway_message_id): an answer body may be megabytes, a Kafka record about one, and an outcome
+// that can never be written stops the worker, again after every restart.
+inline constexpr std::size_t max_outcome_text_bytes = 1024;
+
+// Cuts the gateway-given texts of `o` to max_outcome_text_bytes at a UTF-8 character boundary,
+// marking a cut with "…"; true if anything was cut.
+bool bound_texts(outcome& o);
 
 // Compact JSON, fields in a fixed order (docs/events.md, "Outcome records").
 std::string to_json(const outcome& o);

@@ -59,3 +59,25 @@ TEST_CASE("clearing an outcome makes it equal to a new one") {
   clear(o);
   CHECK(o == outcome{});
 }
+
+TEST_CASE("gateway texts in an outcome are cut to their bound at a character boundary") {
+  herald::model::outcome o;
+  o.reason = std::string(2000, 'r');
+  o.gateway_code = "isv.OK";
+  // Three-byte characters: 1024 - 3 is not a multiple of 3, so the cut must step back.
+  std::string id;
+  for (int i = 0; i < 600; ++i) id += "\xE4\xB8\xAD";
+  o.gateway_message_id = id;
+  CHECK(herald::model::bound_texts(o));
+  CHECK(o.reason.size() <= herald::model::max_outcome_text_bytes);
+  CHECK(o.reason.substr(o.reason.size() - 3) == "\xE2\x80\xA6");
+  CHECK(o.reason.compare(0, 1000, std::string(1000, 'r')) == 0);
+  CHECK(o.gateway_code == "isv.OK");
+  CHECK(o.gateway_message_id.size() <= herald::model::max_outcome_text_bytes);
+  CHECK((o.gateway_message_id.size() - 3) % 3 == 0);  // whole characters, then the mark
+  CHECK(o.gateway_message_id.compare(0, 999, id, 0, 999) == 0);
+  herald::model::outcome small;
+  small.reason = std::string(herald::model::max_outcome_text_bytes, 'x');
+  CHECK_FALSE(herald::model::bound_texts(small));
+  CHECK(small.reason.size() == herald::model::max_outcome_text_bytes);
+}
