@@ -176,6 +176,7 @@ std::string_view to_string(retry_reason r) noexcept {
     case retry_reason::marketing_window: return "marketing_window";
     case retry_reason::not_sent_backoff: return "not_sent_backoff";
     case retry_reason::account_busy: return "account_busy";
+    case retry_reason::attempt_in_flight: return "attempt_in_flight";
   }
   return "throttled_backoff";
 }
@@ -191,7 +192,7 @@ std::string_view to_string(retry_stage s) noexcept {
 
 std::optional<retry_reason> parse_retry_reason(std::string_view text) noexcept {
   for (auto r : {retry_reason::throttled_backoff, retry_reason::receipt_check, retry_reason::marketing_window,
-                 retry_reason::not_sent_backoff, retry_reason::account_busy})
+                 retry_reason::not_sent_backoff, retry_reason::account_busy, retry_reason::attempt_in_flight})
     if (to_string(r) == text) return r;
   return std::nullopt;
 }
@@ -281,7 +282,7 @@ std::size_t largest_empty_envelope_size() {
   e.first_consumed_at_ms = std::numeric_limits<std::int64_t>::max();
   e.sent_at_ms = std::numeric_limits<std::int64_t>::max();
   for (auto r : {retry_reason::throttled_backoff, retry_reason::receipt_check, retry_reason::marketing_window,
-                 retry_reason::not_sent_backoff, retry_reason::account_busy})
+                 retry_reason::not_sent_backoff, retry_reason::account_busy, retry_reason::attempt_in_flight})
     if (to_string(r).size() > to_string(e.reason).size()) e.reason = r;
   for (auto st : {retry_stage::send, retry_stage::resend, retry_stage::receipt_check})
     if (to_string(st).size() > to_string(e.stage).size()) e.stage = st;
@@ -352,7 +353,8 @@ result<retry_envelope> decode_retry_envelope(std::string_view text_in) {
   auto parsed_reason = parse_retry_reason(*reason);
   if (!parsed_reason)
     return field_error("reason",
-                       "expected throttled_backoff, receipt_check, marketing_window, not_sent_backoff or account_busy");
+                       "expected throttled_backoff, receipt_check, marketing_window, not_sent_backoff, account_busy or "
+                       "attempt_in_flight");
   e.reason = *parsed_reason;
 
   auto stage = text(doc, "stage", "stage", true);

@@ -65,6 +65,8 @@ enum class retry_reason {
   not_sent_backoff,   // nothing was sent (the call was never written, or a receipt check proved
                       // it): sent again after a backoff
   account_busy,       // its account held its in-flight share and was not draining it (docs/retries.md)
+  attempt_in_flight,  // another attempt of the same notification holds its ledger record (a request
+                      // being written, a receipt check under way): looked at again once it may be over
 };
 
 // What the retry consumer does when the envelope is due, which follows from the ledger's state.
