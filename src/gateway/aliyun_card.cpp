@@ -184,9 +184,11 @@ std::vector<item_result> aliyun_card::parse(int http_status, std::string_view bo
 namespace herald::gateway {
 
 // Receipt check (docs/gateways.md "Receipt checks"). With max_batch above 1 a call may hold
-// several events, whose OutId the caller must give; a one-event call's is the event's own.
+// several events: every call's OutId is named, one-event calls included (an empty one could not
+// tell a one-event call from a batch whose OutId was lost). With max_batch 1 the event's own is
+// implied.
 std::string aliyun_card::receipt_call_id(std::span<const model::event* const> items) const {
-  return items.size() > 1 ? aliyun_call_out_id(items) : std::string();
+  return max_batch_ > 1 && !items.empty() ? aliyun_call_out_id(items) : std::string();
 }
 
 std::optional<http_request> aliyun_card::build_receipt_query(const model::event& e, const receipt_context& ctx) const {

@@ -63,14 +63,17 @@ result<aliyun_receipt_check> plan_aliyun_receipt_check(const model::event& e, co
   if (ctx.sent_at_unix_seconds <= 0) return make_error("the send time is unknown, so is its SendDate");
   if (ctx.unix_seconds - ctx.sent_at_unix_seconds > aliyun_receipt_window_seconds)
     return make_error("the send is older than the receipt query's 30-day window");
-  if (ctx.call_out_id.empty() && batch_needs_call_out_id)
-    return make_error("the OutId of the batch call is not known (it cannot be recomputed from one event)");
   const auto position = parse_aliyun_receipt_cursor(ctx.cursor);
   if (!position) return make_error("not a receipt cursor of this gateway: " + ctx.cursor);
 
   aliyun_receipt_check check;
   check.phone_number = e.to.value;
   check.out_id = ctx.call_out_id.empty() ? aliyun_event_out_id(e) : ctx.call_out_id;
+  // Every call of such an account names its OutId (receipt_call_id), so an empty one is a send
+  // recorded without it (an older ledger record, or one made while the account sent one event per
+  // call): most likely a one-event call, whose OutId is the event's own. A record with that OutId
+  // proves the event was sent; its absence proves nothing (the call may have been a batch).
+  check.out_id_is_assumed = ctx.call_out_id.empty() && batch_needs_call_out_id;
   check.days = aliyun_receipt_days(ctx.sent_at_unix_seconds);
   check.position = *position;
   if (check.position.day_index >= check.days.size())
@@ -129,13 +132,16 @@ receipt_result judge_aliyun_receipt_page(const aliyun_receipt_page& page, const 
 
   // Every page of every day the send may be dated: not there. A send Alibaba Cloud answered (a
   // message id) is there eventually, so its absence is lag whatever its age.
-  const bool may_be_final = ctx.message_id.empty() && ctx.not_found_final_after_seconds > 0 &&
+  const bool may_be_final = ctx.message_id.empty() && !check.out_id_is_assumed &&
+                            ctx.not_found_final_after_seconds > 0 &&
                             ctx.unix_seconds - ctx.sent_at_unix_seconds >= ctx.not_found_final_after_seconds;
   out.verdict = may_be_final ? receipt_verdict::not_sent : receipt_verdict::not_found;
   out.code = may_be_final ? "not_sent" : "not_found";
   const std::int64_t age = ctx.unix_seconds - ctx.sent_at_unix_seconds;
   out.message = may_be_final ? "no receipt with this OutId " + std::to_string(age) + " s after the send: nothing was sent"
-                             : "no receipt with this OutId yet";
+                : check.out_id_is_assumed
+                    ? "no receipt with the event's own OutId yet (the call's OutId was not recorded: it may have been a batch)"
+                    : "no receipt with this OutId yet";
   return out;
 }
 

@@ -126,13 +126,15 @@ std::vector<item_result> aliyun_sms::parse(int http_status, std::string_view bod
 namespace herald::gateway {
 
 // Receipt check (docs/gateways.md "Receipt checks"). A SendBatchSms account whose calls may hold
-// several events needs the call's OutId from the caller; a one-event call's is the event's own.
+// several events names every call's OutId, one-event calls included: kept with the send, it tells
+// the check which OutId to match, where an empty one could not tell a one-event call from a batch.
+// SendSms carries one event per call, whose own OutId is implied: nothing to keep.
 std::string aliyun_sms::receipt_call_id(std::span<const model::event* const> items) const {
-  return items.size() > 1 ? aliyun_call_out_id(items) : std::string();
+  return calls_may_hold_several() && !items.empty() ? aliyun_call_out_id(items) : std::string();
 }
 
 std::optional<http_request> aliyun_sms::build_receipt_query(const model::event& e, const receipt_context& ctx) const {
-  auto check = plan_aliyun_receipt_check(e, ctx, use_batch_api_ && max_batch_ > 1);
+  auto check = plan_aliyun_receipt_check(e, ctx, calls_may_hold_several());
   if (!check) return std::nullopt;
   aliyun_send_details_query q;
   q.phone_number = check->phone_number;
@@ -145,7 +147,7 @@ std::optional<http_request> aliyun_sms::build_receipt_query(const model::event& 
 
 receipt_result aliyun_sms::parse_receipt_query(int http_status, std::string_view body, const model::event& e,
                                                const receipt_context& ctx) const {
-  auto check = plan_aliyun_receipt_check(e, ctx, use_batch_api_ && max_batch_ > 1);
+  auto check = plan_aliyun_receipt_check(e, ctx, calls_may_hold_several());
   if (!check)
     return receipt_result{receipt_verdict::cannot_tell, "no_receipt_query", check.message(), ctx.message_id, {}};
   return judge_aliyun_receipt_page(parse_aliyun_query_send_details(http_status, body), *check, ctx);

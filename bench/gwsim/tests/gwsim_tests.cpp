@@ -1248,6 +1248,40 @@ TEST_CASE("aliyun: a send whose answer was dropped is recorded, and its receipt 
   CHECK(records[0]["SendStatus"].GetInt() == 3);
 }
 
+// Issue 13: a one-event call of a SendBatchSms or SendCardSms account carries the event's own
+// OutId (Herald's receipt_call_id names it); its receipt must be found by it, whatever happened to
+// the answer.
+TEST_CASE("aliyun: one-number SendBatchSms and one-card SendCardSms calls have receipts under their OutId") {
+  ReceiptSim s;
+  s.settings(R"({"fault_drop_answer":1})");
+  const std::int64_t t0 = now_ms;
+  const Form batch_of_one{{"PhoneNumberJson", R"(["13800138001"])"},
+                          {"SignNameJson", R"(["阿里云短信测试"])"},
+                          {"TemplateCode", "SMS_1"},
+                          {"TemplateParamJson", R"([{"code":"1234"}])"},
+                          {"OutId", "evt-batch-solo"}};
+  CHECK(s.aliyun("SendBatchSms", batch_of_one, t0).action == Action::drop);
+  const Form card_of_one{{"CardObjects", R"([{"mobile":"13800138001","dyncParams":{"a":"1"}}])"},
+                         {"CardTemplateCode", "CARD_SMS_70"},
+                         {"SignName", "阿里云"},
+                         {"FallbackType", "NONE"},
+                         {"OutId", "evt-card-solo"}};
+  CHECK(s.aliyun("SendCardSms", card_of_one, t0).action == Action::drop);
+  s.settings(R"({"fault_drop_answer":0})");
+
+  auto doc = s.details(t0 + 10);
+  REQUIRE(doc["TotalCount"].GetUint64() == 1);
+  CHECK(str(doc["SmsSendDetailDTOs"]["SmsSendDetailDTO"][0]["OutId"]) == "evt-batch-solo");
+  CHECK(doc["SmsSendDetailDTOs"]["SmsSendDetailDTO"][0]["SendStatus"].GetInt() == 3);
+  doc = s.aliyun_doc("GetCardSmsDetails",
+                     {{"PhoneNumber", "13800138001"}, {"SendDate", "20231115"}, {"PageSize", "50"}, {"CurrentPage", "1"}},
+                     t0 + 10);
+  const auto& records = doc["CardSendDetailDTO"]["Records"];
+  REQUIRE(records.Size() == 1);
+  CHECK(str(records[0]["OutId"]) == "evt-card-solo");
+  CHECK(records[0]["SendStatus"].GetInt() == 3);
+}
+
 TEST_CASE("douyin: the send-result query hides a message id for hide_ms, reports it waiting until delay_ms") {
   ReceiptSim s;
   const std::string send = std::string(douyin_send_path);

@@ -126,21 +126,27 @@ std::optional<aliyun_receipt_position> parse_aliyun_receipt_cursor(std::string_v
 struct aliyun_receipt_check {
   std::string phone_number;
   std::string out_id;  // matched against each record's OutId
+  // The call's OutId was not given on an account whose calls may hold several events: out_id is
+  // the event's own, a guess that a found record confirms and a missing one never refutes (no
+  // not_sent).
+  bool out_id_is_assumed = false;
   std::vector<std::string> days;
   aliyun_receipt_position position;
 };
 
 // The check of e in ctx, or why none can be made (then the verdict is cannot_tell): no number, no
-// or a bad send time, a send older than the query window, a bad cursor, or a batch call whose
-// OutId was not given (`batch_needs_call_out_id`: the account's calls may hold several events,
-// whose OutId cannot be recomputed from one of them).
+// or a bad send time, a send older than the query window, or a bad cursor. The OutId looked for is
+// ctx.call_out_id, else the event's own; `batch_needs_call_out_id` (the account's calls may hold
+// several events, whose OutId cannot be recomputed from one of them) makes the event's own only
+// an assumption (aliyun_receipt_check::out_id_is_assumed).
 result<aliyun_receipt_check> plan_aliyun_receipt_check(const model::event& e, const receipt_context& ctx,
                                                        bool batch_needs_call_out_id);
 
 // The verdict of one answered query: a record with the OutId decides (3 delivered, 2 or 4
 // not_delivered, 1 or another status accepted); none → the next page or day (not_found with a
-// next_cursor), else not_found, or not_sent when ctx allows it and no message id is known (an id
-// means the gateway answered the send, so a missing record can only be lag). A failed query is
+// next_cursor), else not_found, or not_sent when ctx allows it, no message id is known (an id
+// means the gateway answered the send, so a missing record can only be lag) and the OutId is not
+// assumed. A failed query is
 // retry_query, or cannot_tell when Alibaba Cloud calls it permanent (the query itself is wrong).
 receipt_result judge_aliyun_receipt_page(const aliyun_receipt_page& page, const aliyun_receipt_check& check,
                                          const receipt_context& ctx);

@@ -36,6 +36,8 @@ class aliyun_sms final : public gateway {
                                      const receipt_context& ctx) const override;
 
   bool uses_batch_api() const noexcept { return use_batch_api_; }
+  // SendBatchSms with max_batch above 1: a call's OutId cannot be recomputed from one event.
+  bool calls_may_hold_several() const noexcept { return use_batch_api_ && max_batch_ > 1; }
 
  private:
   http_request build_send_sms(const model::event& e, const send_context& ctx) const;

@@ -86,8 +86,10 @@ struct receipt_context {
   std::string nonce;                      // unique per query attempt, where the gateway wants one
   std::int64_t sent_at_unix_seconds = 0;  // when the ambiguous request was written; 0 = unknown
   std::string message_id;                 // the item's send id if the send answer gave one, else ""
-  // The OutId the call carried (Alibaba Cloud; aliyun_call_out_id of the call's items). Empty: the
-  // event's own (right for SendSms and any one-item call; a batch call needs it given).
+  // The OutId the call carried: what receipt_call_id named for it when it was sent (Alibaba
+  // Cloud, aliyun_call_out_id of the call's items). Empty: the event's own, which is certain where
+  // every call holds one event (SendSms, max_batch 1) and only assumed elsewhere (a record with it
+  // then proves the send, its absence never proves the contrary).
   std::string call_out_id;
   std::string cursor;  // "" for a first query; else the next_cursor of the previous result
   // A missing record counts as proof that nothing was sent (verdict not_sent) only once the send
@@ -131,9 +133,12 @@ class gateway {
   // Where receipt queries go when not to the account's send endpoint (fw199 抖店's
   // receipt_endpoint); nullptr (the default) = the send endpoint.
   virtual const config::endpoint* receipt_endpoint() const;
-  // The id a call of several items carried that a later receipt query must match on and that
-  // cannot be recomputed from one event (Alibaba Cloud's OutId of a batch call); "" (the default)
-  // when each item's own is used. Kept in the ledger with an unknown send.
+  // The id a call carried that a later receipt query must match on (Alibaba Cloud's OutId), for
+  // every call, one-event calls included, of an account whose calls may hold several events: a
+  // batch's cannot be recomputed from one event, and an empty one could not tell a one-event call
+  // from a batch. "" (the default) where none is needed: no receipt query, or every call holds one
+  // event and the event's own is implied. Kept with the send (ledger, retry envelope) and given
+  // back as receipt_context::call_out_id.
   virtual std::string receipt_call_id(std::span<const model::event* const> items) const;
 };
 

@@ -231,7 +231,7 @@ TEST_CASE("aliyun_sms: the OutId looked for is the one the sender put on SendSms
         receipt_verdict::not_found);
 }
 
-TEST_CASE("aliyun_sms SendBatchSms: matched by number within the call's OutId, which the caller must give") {
+TEST_CASE("aliyun_sms SendBatchSms: matched by number within the call's OutId, which the caller gives") {
   auto account = test::aliyun_account();
   account.use_batch_api = true;
   const aliyun_sms gw(account);
@@ -244,11 +244,7 @@ TEST_CASE("aliyun_sms SendBatchSms: matched by number within the call's OutId, w
   const std::string call_out_id = fields_of(gw.build(items, sctx))["OutId"];
   CHECK(call_out_id == aliyun_call_out_id(items));
 
-  // Without the call's OutId there is nothing to match: no query, cannot_tell.
-  CHECK_FALSE(gw.build_receipt_query(b, context()).has_value());
-  const auto none = gw.parse_receipt_query(200, details_answer({}), b, context());
-  CHECK(none.verdict == receipt_verdict::cannot_tell);
-  CHECK(none.message.find("OutId of the batch call") != std::string::npos);
+  CHECK(gw.receipt_call_id(items) == call_out_id);
 
   auto ctx = context();
   ctx.call_out_id = call_out_id;
@@ -262,12 +258,97 @@ TEST_CASE("aliyun_sms SendBatchSms: matched by number within the call's OutId, w
   CHECK(gw.parse_receipt_query(200, details_answer({detail("evt-b", 3)}), b, ctx).verdict ==
         receipt_verdict::not_found);
 
-  // A batch account limited to one event per call: the event's own OutId is the call's.
+  // A batch account limited to one event per call: the event's own OutId is the call's, implied.
   account.max_batch = 1;
   const aliyun_sms single(account);
+  const std::vector<const model::event*> just_b{&b};
+  CHECK(single.receipt_call_id(just_b).empty());
   REQUIRE(single.build_receipt_query(b, context()).has_value());
   CHECK(single.parse_receipt_query(200, details_answer({detail("evt-b", 3)}), b, context()).verdict ==
         receipt_verdict::delivered);
+}
+
+// The rows of receipt_call_id: which calls name their OutId for the ledger (issue 13: one-event
+// calls of batch accounts were never looked up).
+TEST_CASE("receipt_call_id names the OutId of every call of an account whose calls may hold several events") {
+  const auto a = test::aliyun_event("evt-a", "13800138001");
+  const auto b = test::aliyun_event("evt-b", "13800138002");
+  const auto long_id = test::aliyun_event(std::string(300, 'k'), "13800138003");
+  const std::vector<const model::event*> one{&a}, two{&a, &b}, one_long{&long_id};
+
+  auto batch_account = test::aliyun_account();
+  batch_account.use_batch_api = true;
+  const aliyun_sms batch(batch_account);
+  CHECK(batch.receipt_call_id(one) == "evt-a");  // one event: the event's own, named
+  CHECK(batch.receipt_call_id(one_long) == aliyun_event_out_id(long_id));
+  CHECK(batch.receipt_call_id(one_long).starts_with("h:"));
+  CHECK(batch.receipt_call_id(two) == aliyun_call_out_id(two));
+  CHECK(batch.receipt_call_id(two).starts_with("b:"));
+
+  const aliyun_sms send_sms(test::aliyun_account());  // SendSms: one event per call, implied
+  CHECK(send_sms.receipt_call_id(one).empty());
+
+  const aliyun_card card(test::aliyun_account(config::gateway_kind::aliyun_card));  // max_batch 100
+  CHECK(card.receipt_call_id(one) == "evt-a");
+  CHECK(card.receipt_call_id(two) == aliyun_call_out_id(two));
+  auto card_single_account = test::aliyun_account(config::gateway_kind::aliyun_card);
+  card_single_account.max_batch = 1;
+  CHECK(aliyun_card(card_single_account).receipt_call_id(one).empty());
+}
+
+TEST_CASE("aliyun_sms SendBatchSms: a one-event call is looked up by the OutId it carried") {
+  auto account = test::aliyun_account();
+  account.use_batch_api = true;  // max_batch 100
+  const aliyun_sms gw(account);
+  const auto e = test::aliyun_event("evt-solo", "13800138004");
+  const std::vector<const model::event*> items{&e};
+  send_context sctx;
+  sctx.unix_seconds = sent_at;
+  sctx.nonce = "n-send";
+  auto sent = fields_of(gw.build(items, sctx));
+  REQUIRE(sent["Action"] == "SendBatchSms");
+
+  // What the pipeline keeps with the send and gives back after a timeout (or a restart).
+  auto ctx = context(sent_at + 3600);
+  ctx.call_out_id = gw.receipt_call_id(items);
+  CHECK(ctx.call_out_id == sent["OutId"]);
+  const auto query = gw.build_receipt_query(e, ctx);
+  REQUIRE(query.has_value());
+  auto f = fields_of(*query);
+  CHECK(f["Action"] == "QuerySendDetails");
+  CHECK(f["PhoneNumber"] == "13800138004");
+  CHECK(f["SendDate"] == "20231115");
+  CHECK(gw.parse_receipt_query(200, details_answer({detail(sent["OutId"], 1)}), e, ctx).verdict ==
+        receipt_verdict::accepted);
+  CHECK(gw.parse_receipt_query(200, details_answer({detail(sent["OutId"], 3)}), e, ctx).verdict ==
+        receipt_verdict::delivered);
+  // Named, the OutId is certain: its absence may become not_sent when the caller allows it.
+  ctx.not_found_final_after_seconds = 600;
+  CHECK(gw.parse_receipt_query(200, details_answer({detail("evt-other", 3)}), e, ctx).verdict ==
+        receipt_verdict::not_sent);
+}
+
+TEST_CASE("aliyun_sms SendBatchSms: a send recorded without its call's OutId is looked for by the event's own") {
+  auto account = test::aliyun_account();
+  account.use_batch_api = true;
+  const aliyun_sms gw(account);
+  const auto a = test::aliyun_event("evt-a", "13800138001");
+  const auto b = test::aliyun_event("evt-b", "13800138002");
+  const std::vector<const model::event*> two{&a, &b};
+
+  auto ctx = context(sent_at + 3600);  // call_out_id "": an older record, or one of max_batch 1
+  ctx.not_found_final_after_seconds = 600;
+  const auto query = gw.build_receipt_query(b, ctx);
+  REQUIRE(query.has_value());
+  CHECK(fields_of(*query)["PhoneNumber"] == "13800138002");
+  // A record with the event's own OutId proves the send.
+  CHECK(gw.parse_receipt_query(200, details_answer({detail("evt-b", 3)}), b, ctx).verdict ==
+        receipt_verdict::delivered);
+  // Its absence never proves the contrary: the call may have been a batch with another OutId.
+  const auto r = gw.parse_receipt_query(200, details_answer({detail(aliyun_call_out_id(two), 3)}), b, ctx);
+  CHECK(r.verdict == receipt_verdict::not_found);
+  CHECK(r.message.find("may have been a batch") != std::string::npos);
+  CHECK(gw.parse_receipt_query(200, details_answer({}), b, ctx).verdict == receipt_verdict::not_found);
 }
 
 TEST_CASE("aliyun_sms: a failed query says nothing about the send") {
@@ -380,15 +461,50 @@ TEST_CASE("aliyun_card: GetCardSmsDetails by number and day, no Biz*Id, matched 
         receipt_verdict::retry_query);
 }
 
-TEST_CASE("aliyun_card: calls of several events need the call's OutId") {
+TEST_CASE("aliyun_card: calls of several events are matched on the call's OutId") {
   const aliyun_card gw(test::aliyun_account(config::gateway_kind::aliyun_card));  // max_batch 100
   const auto a = test::card_event("evt-a", "13800138001");
   const auto b = test::card_event("evt-b", "13800138002");
   const std::vector<const model::event*> items{&a, &b};
-  CHECK_FALSE(gw.build_receipt_query(b, context()).has_value());
   auto ctx = context();
-  ctx.call_out_id = aliyun_call_out_id(items);
+  ctx.call_out_id = gw.receipt_call_id(items);
+  CHECK(ctx.call_out_id == aliyun_call_out_id(items));
   REQUIRE(gw.build_receipt_query(b, ctx).has_value());
   CHECK(gw.parse_receipt_query(200, card_answer(ctx.call_out_id, 3, "DELIVERED"), b, ctx).verdict ==
         receipt_verdict::delivered);
+  CHECK(gw.parse_receipt_query(200, card_answer("evt-b", 3, "DELIVERED"), b, ctx).verdict ==
+        receipt_verdict::not_found);
+  // Without it, only a record with the event's own OutId can decide; none is never not_sent.
+  auto unnamed = context(sent_at + 3600);
+  unnamed.not_found_final_after_seconds = 600;
+  REQUIRE(gw.build_receipt_query(b, unnamed).has_value());
+  CHECK(gw.parse_receipt_query(200, card_answer(ctx.call_out_id, 3, "DELIVERED"), b, unnamed).verdict ==
+        receipt_verdict::not_found);
+}
+
+// Seed SendCardSms: check the receipt after any timeout, one-card calls included (issue 13).
+TEST_CASE("aliyun_card: a one-event SendCardSms call is looked up by the OutId it carried") {
+  const aliyun_card gw(test::aliyun_account(config::gateway_kind::aliyun_card));  // max_batch 100
+  const auto e = test::card_event("evt-card-solo", "13800138005");
+  const std::vector<const model::event*> items{&e};
+  send_context sctx;
+  sctx.unix_seconds = sent_at;
+  sctx.nonce = "n-send";
+  auto sent = fields_of(gw.build(items, sctx));
+  REQUIRE(sent["Action"] == "SendCardSms");
+
+  auto ctx = context(sent_at + 3600);
+  ctx.call_out_id = gw.receipt_call_id(items);
+  CHECK(ctx.call_out_id == sent["OutId"]);
+  const auto query = gw.build_receipt_query(e, ctx);
+  REQUIRE(query.has_value());
+  auto f = fields_of(*query);
+  CHECK(f["Action"] == "GetCardSmsDetails");
+  CHECK(f["PhoneNumber"] == "13800138005");
+  CHECK(gw.parse_receipt_query(200, card_answer(sent["OutId"], 3, "DELIVERED"), e, ctx).verdict ==
+        receipt_verdict::delivered);
+  CHECK(gw.parse_receipt_query(200, card_answer(sent["OutId"], 1, ""), e, ctx).verdict == receipt_verdict::accepted);
+  ctx.not_found_final_after_seconds = 600;
+  CHECK(gw.parse_receipt_query(200, card_answer("evt-other", 3, "DELIVERED"), e, ctx).verdict ==
+        receipt_verdict::not_sent);
 }
