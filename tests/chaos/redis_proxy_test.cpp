@@ -9,7 +9,7 @@
 
 #include <doctest/doctest.h>
 
-#include "support/redis_proxy.hpp"
+#include "chaos/support/redis_proxy.hpp"
 
 using namespace herald::chaos;
 
@@ -179,4 +179,34 @@ TEST_CASE("redis proxy: a large reply split over many reads is delivered whole")
   freeReplyObject(r);
   redisFree(c);
   direct({"DEL", key});
+}
+
+TEST_CASE("redis proxy: raw bytes pass unparsed, and a refusing proxy refuses like a stopped server") {
+  redis_proxy proxy(shared_redis_port(), /*resp_framing=*/false);
+  auto ping = [&] {
+    redisContext* c = redisConnect("127.0.0.1", proxy.port());
+    if (!c || c->err) {
+      const int err = c ? c->err : -1;
+      if (c) redisFree(c);
+      return "connect error " + std::to_string(err);
+    }
+    auto* r = static_cast<redisReply*>(redisCommand(c, "PING"));
+    std::string out = r && r->str ? std::string(r->str, r->len) : "no reply";
+    if (r) freeReplyObject(r);
+    redisFree(c);
+    return out;
+  };
+  CHECK(ping() == "PONG");
+  // A link open while the proxy starts refusing is cut.
+  redisContext* open_link = redisConnect("127.0.0.1", proxy.port());
+  REQUIRE((open_link && !open_link->err));
+  proxy.refuse_connections();
+  CHECK(ping().rfind("connect error", 0) == 0);
+  auto* r = static_cast<redisReply*>(redisCommand(open_link, "PING"));
+  CHECK(r == nullptr);
+  if (r) freeReplyObject(r);
+  redisFree(open_link);
+  proxy.accept_connections();
+  CHECK(ping() == "PONG");
+  CHECK(proxy.dropped() == 0);
 }

@@ -1,4 +1,4 @@
-#include "support/redis_proxy.hpp"
+#include "chaos/support/redis_proxy.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <charconv>
 #include <cstring>
 #include <deque>
@@ -177,23 +178,64 @@ bool write_some(int fd, std::string& from) {
 
 }  // namespace
 
-redis_proxy::redis_proxy(int upstream_port) : upstream_port_(upstream_port) {
-  listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (listen_fd_ < 0) throw std::runtime_error("redis proxy: socket failed");
+namespace {
+// A listening socket on 127.0.0.1:port (0: any free port).
+int open_listener(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) throw std::runtime_error("redis proxy: socket failed");
   int one = 1;
-  ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(listen_fd_, 64) != 0)
-    throw std::runtime_error(std::string("redis proxy: bind/listen failed: ") + std::strerror(errno));
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd, 64) != 0) {
+    const std::string why = std::strerror(errno);
+    ::close(fd);
+    throw std::runtime_error("redis proxy: bind/listen on port " + std::to_string(port) + " failed: " + why);
+  }
+  set_nonblocking(fd);
+  return fd;
+}
+}  // namespace
+
+redis_proxy::redis_proxy(int upstream_port, bool resp_framing)
+    : upstream_port_(upstream_port), resp_framing_(resp_framing) {
+  listen_fd_ = open_listener(0);
+  sockaddr_in addr{};
   socklen_t len = sizeof addr;
   ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
   port_ = ntohs(addr.sin_port);
-  set_nonblocking(listen_fd_);
+  is_listening_ = true;
   if (::pipe(wake_pipe_) != 0) throw std::runtime_error("redis proxy: pipe failed");
   thread_ = std::thread([this] { run(); });
+}
+
+void redis_proxy::refuse_connections() {
+  want_listening_ = false;
+  const char c = 'r';
+  [[maybe_unused]] auto ignored = ::write(wake_pipe_[1], &c, 1);
+  while (is_listening_) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+}
+
+void redis_proxy::accept_connections() {
+  want_listening_ = true;
+  const char c = 'a';
+  [[maybe_unused]] auto ignored = ::write(wake_pipe_[1], &c, 1);
+  while (!is_listening_) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+}
+
+// On the proxy thread: the listening state the caller asked for.
+void redis_proxy::apply_listening() {
+  if (!want_listening_ && is_listening_) {
+    ::close(listen_fd_);
+    listen_fd_ = -1;
+    for (link* l : links_) l->is_closed = true;
+    is_listening_ = false;
+  } else if (want_listening_ && !is_listening_) {
+    listen_fd_ = open_listener(port_);
+    is_listening_ = true;
+  }
 }
 
 redis_proxy::~redis_proxy() {
@@ -206,7 +248,7 @@ redis_proxy::~redis_proxy() {
     if (l->server_fd >= 0) ::close(l->server_fd);
     delete l;
   }
-  ::close(listen_fd_);
+  if (listen_fd_ >= 0) ::close(listen_fd_);
   ::close(wake_pipe_[0]);
   ::close(wake_pipe_[1]);
 }
@@ -255,6 +297,11 @@ void redis_proxy::accept_one() {
 // Client bytes in: whole commands go to the server, each noted with what to do with its reply.
 bool redis_proxy::pump_client(link& l) {
   if (!read_some(l.client_fd, l.from_client)) return false;
+  if (!resp_framing_) {
+    l.to_server += l.from_client;
+    l.from_client.clear();
+    return true;
+  }
   if (l.stop_forwarding) {
     l.from_client.clear();  // behind the dropped command: never run
     return true;
@@ -294,6 +341,12 @@ bool redis_proxy::pump_client(link& l) {
 // Server bytes in: replies go to the client, except the one to drop, after which the link closes.
 bool redis_proxy::pump_server(link& l) {
   const bool open = read_some(l.server_fd, l.from_server);
+  if (!resp_framing_) {
+    l.to_client += l.from_server;
+    l.from_server.clear();
+    if (!open) l.closing = true;
+    return true;
+  }
   std::size_t used = 0;
   while (!l.closing && used < l.from_server.size()) {
     const std::string_view rest = std::string_view(l.from_server).substr(used);
@@ -318,18 +371,25 @@ bool redis_proxy::pump_server(link& l) {
 void redis_proxy::run() {
   std::vector<pollfd> fds;
   while (!stopping_) {
+    apply_listening();
     fds.clear();
     fds.push_back({wake_pipe_[0], POLLIN, 0});
-    fds.push_back({listen_fd_, POLLIN, 0});
+    fds.push_back({listen_fd_, static_cast<short>(listen_fd_ >= 0 ? POLLIN : 0), 0});
     for (link* l : links_) {
       fds.push_back({l->client_fd, static_cast<short>((l->closing ? 0 : POLLIN) | (l->to_client.empty() ? 0 : POLLOUT)), 0});
       fds.push_back({l->server_fd, static_cast<short>((l->closing ? 0 : POLLIN) | (l->to_server.empty() ? 0 : POLLOUT)), 0});
     }
     if (::poll(fds.data(), fds.size(), 200) < 0 && errno != EINTR) break;
     if (stopping_) break;
-    if (fds[1].revents & POLLIN) accept_one();
+    if (fds[0].revents & POLLIN) {
+      char drain[64];
+      [[maybe_unused]] auto ignored = ::read(wake_pipe_[0], drain, sizeof drain);
+    }
+    apply_listening();
+    if (listen_fd_ >= 0 && (fds[1].revents & POLLIN)) accept_one();
     for (std::size_t i = 0; i < links_.size() && 2 + 2 * i + 1 < fds.size(); ++i) {
       link& l = *links_[i];
+      if (l.is_closed) continue;
       const short cev = fds[2 + 2 * i].revents, sev = fds[2 + 2 * i + 1].revents;
       bool ok = true;
       if (ok && (sev & (POLLIN | POLLHUP | POLLERR))) ok = pump_server(l);

@@ -9,6 +9,11 @@
 // it are delivered, and then both sides of that connection are closed. Commands the client
 // pipelined behind the matching one are never forwarded: they did not run. So exactly one command
 // "ran with its reply lost", which is what a connection reset between Redis and a pod does.
+//
+// Without RESP framing it forwards raw bytes (a gateway's TLS, in front of the simulator), and in
+// either mode it can refuse connections for a while: the listening socket is closed (a connect
+// gets ECONNREFUSED, as from a stopped server) and open links are cut, then it listens again on
+// the same port.
 #include <atomic>
 #include <cstddef>
 #include <functional>
@@ -53,7 +58,7 @@ std::string sha1_hex(std::string_view text);
 class redis_proxy {
  public:
   // Listens on 127.0.0.1 (an ephemeral port) and connects each client to upstream_port there.
-  explicit redis_proxy(int upstream_port);
+  explicit redis_proxy(int upstream_port, bool resp_framing = true);
   ~redis_proxy();
   redis_proxy(const redis_proxy&) = delete;
   redis_proxy& operator=(const redis_proxy&) = delete;
@@ -73,10 +78,16 @@ class redis_proxy {
   long connections_accepted() const { return accepted_.load(); }
   long commands_forwarded() const { return forwarded_.load(); }
 
+  // Stops listening and cuts every open link; returns once done.
+  void refuse_connections();
+  // Listens again on the same port; returns once it does.
+  void accept_connections();
+
  private:
   struct link;
   void run();
   void accept_one();
+  void apply_listening();
   bool pump_client(link& l);
   bool pump_server(link& l);
 
@@ -84,6 +95,9 @@ class redis_proxy {
   int wake_pipe_[2] = {-1, -1};
   int port_ = 0;
   int upstream_port_ = 0;
+  bool resp_framing_ = true;
+  std::atomic<bool> want_listening_{true};
+  std::atomic<bool> is_listening_{false};
   std::atomic<bool> stopping_{false};
   std::atomic<int> dropped_{0};
   std::atomic<long> matched_{0};
