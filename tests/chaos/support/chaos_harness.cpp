@@ -407,8 +407,7 @@ check_report check_promises(const check_input& in) {
 }
 
 check_report require_promises(const check_input& in) {
-  check_report r = check_promises(in);
-  INFO(r.summary(in.label, in.unknown_bound));
+  check_report r = check_promises(in);  // has printed the summary
   CHECK_MESSAGE(r.ok(), in.label, ": ", r.failures.size(), " promise(s) broken");
   for (const auto& f : r.failures) CHECK_MESSAGE(false, f);
   return r;
@@ -436,15 +435,18 @@ rig::rig(rig_options opt) : opt_(std::move(opt)) {
   const std::string limits = R"(, "max_concurrent_calls": )" + std::to_string(opt_.max_concurrent_calls) +
                              R"(, "max_batch": )" + std::to_string(opt_.max_batch) +
                              R"(, "daily_limit": {"transactional": 1000, "marketing": 1000})";
+  const std::string paced = opt_.batch_account_qps > 0
+                                ? R"(, "rate_limit_qps": )" + std::to_string(opt_.batch_account_qps)
+                                : std::string();
   // Missing receipts prove a send missing after 3 s, inside the 5 checks x 1 s of the retry section.
-  const std::string receipts = R"(, "receipt_not_found_final_after_seconds": 3)";
+  const std::string receipts = R"(, "receipt_not_found_final_after_seconds": 3)" + paced;
   const std::string ali = R"("endpoint": ")" + sim_->url("/") +
                           R"(", "access_key_id": "ak-chaos", "access_key_secret": "${CHAOS_SECRET}")";
   const std::string accounts =
       R"({"tb": {"gateway": "fw199_taobao", "endpoint": ")" + sim_->url("/jst/sms/oaid/send") +
-      R"(", "app_id": "app-tb", "app_secret": "${CHAOS_SECRET}", "seller_nick": "chaos-tb")" + limits + R"(},
+      R"(", "app_id": "app-tb", "app_secret": "${CHAOS_SECRET}", "seller_nick": "chaos-tb")" + limits + paced + R"(},
   "dy": {"gateway": "fw199_douyin", "endpoint": ")" + sim_->url("/gateway/dd/sms/send") +
-      R"(", "app_id": "app-dy", "app_secret": "${CHAOS_SECRET}", "seller_nick": "chaos-dy")" + limits + R"(},
+      R"(", "app_id": "app-dy", "app_secret": "${CHAOS_SECRET}", "seller_nick": "chaos-dy")" + limits + paced + R"(},
   "top": {"gateway": "top_oaid", "endpoint": ")" + sim_->url("/router/rest") +
       R"(", "app_key": "top-app", "app_secret": "${CHAOS_SECRET}", "session": "chaos-session", "sign_method": "hmac")" +
       limits + R"(},

@@ -148,6 +148,9 @@ struct rig_options {
   std::vector<std::string> sim_args;  // e.g. {"--latency-ms", "100"}
   int max_concurrent_calls = 2;       // per account
   int max_batch = 10;                 // per account (top_oaid sends one per call regardless)
+  // rate_limit_qps of every account that batches (0: none). Paces a backlog so that it lasts
+  // through a scenario's kills and rebalances; top_oaid (one message per call) is left unpaced.
+  int batch_account_qps = 0;
   int redis_port = 0;                 // 0: the shared test Redis (a proxy's port otherwise)
   // Sections added to the config ("retry": {...}, with a trailing comma); the rig's own retry
   // section (short receipt waits) is used when empty.
