@@ -95,8 +95,8 @@ int main(int argc, char** argv) {
   sign_cmd->add_option("--method", method, "HTTP method, for aliyun-rpc (GET or POST)");
 
   std::string script_name;
-  auto* script_cmd = app.add_subcommand("ledger-script", "print one of the ledger's Lua scripts (reserve or release)");
-  script_cmd->add_option("name", script_name)->required()->check(CLI::IsMember({"reserve", "release"}));
+  auto* script_cmd = app.add_subcommand("ledger-script", "print one of the ledger's Lua scripts (reserve, write or settle)");
+  script_cmd->add_option("name", script_name)->required()->check(CLI::IsMember({"reserve", "write", "settle"}));
 
   CLI11_PARSE(app, argc, argv);
   try {
@@ -106,7 +106,9 @@ int main(int argc, char** argv) {
     }
     if (*check_cmd) return check_config(config_path);
     if (*script_cmd) {
-      std::cout << (script_name == "reserve" ? herald::ledger::reserve_script() : herald::ledger::release_script());
+      std::cout << (script_name == "reserve" ? herald::ledger::reserve_script()
+                    : script_name == "write" ? herald::ledger::write_script()
+                                             : herald::ledger::settle_script());
       return 0;
     }
     if (*sign_cmd) return herald::app::run_sign(scheme, method, std::cin);

@@ -61,12 +61,33 @@ void make_keys_into(item_keys& k, std::string_view prefix, const model::event& e
   k.quota.reserve(prefix.size() + e.account.size() + 40);
   k.quota.append(prefix).append("q:").append(e.account);
   k.quota.append(e.category == config::category::marketing ? ":m:" : ":t:");
-  json::append_int(k.quota, time::calendar_day(now_seconds, offset_minutes));
+  k.quota_day = time::calendar_day(now_seconds, offset_minutes);
+  k.quota_day_at = static_cast<std::uint32_t>(k.quota.size());
+  json::append_int(k.quota, k.quota_day);
+  k.quota_day_size = static_cast<std::uint32_t>(k.quota.size()) - k.quota_day_at;
   k.quota.push_back(':');
   // A by_order recipient is the buyer of that order: the order id stands for the person.
   const std::string_view who = e.to.kind == model::recipient_kind::by_order ? std::string_view(e.order_id)
                                                                              : std::string_view(e.to.value);
   append_short_mac(k.quota, recipient_key, "recipient", model::to_string(e.to.kind), who);
+}
+
+void append_quota_key_of_day(std::string& out, const item_keys& k, std::int32_t day) {
+  const std::string_view q = k.quota;
+  out.append(q.substr(0, k.quota_day_at));
+  json::append_int(out, day);
+  out.append(q.substr(std::min<std::size_t>(q.size(), k.quota_day_at + k.quota_day_size)));
+}
+
+void append_source_id(std::string& out, std::string_view topic, std::int32_t partition, std::int64_t offset) {
+  hash_input.clear();
+  hash_input.append(topic).push_back('\x1f');
+  json::append_int(hash_input, partition);
+  hash_input.push_back('\x1f');
+  json::append_int(hash_input, offset);
+  const auto digest = crypto::sha256(hash_input);
+  crypto::append_base64(out, std::string_view(reinterpret_cast<const char*>(digest.data()), 8));
+  while (out.back() == '=') out.pop_back();
 }
 
 std::int64_t quota_ttl_seconds(std::int64_t now_seconds, int offset_minutes) {

@@ -1,57 +1,62 @@
 #include "herald/ledger/ledger_script.hpp"
 
-#include <charconv>
-
 namespace herald::ledger {
-namespace {
-
-bool parse_seconds(std::string_view text, std::int64_t& out) {
-  if (text.empty()) return false;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return ec == std::errc() && end == text.data() + text.size() && out >= 0;
-}
-
-}  // namespace
-
-std::string unknown_record_detail(std::int64_t sent_at_seconds, std::string_view call_out_id) {
-  std::string out = std::to_string(sent_at_seconds);
-  if (!call_out_id.empty()) {
-    out.push_back('|');
-    out.append(call_out_id);
-  }
-  return out;
-}
 
 const std::string& reserve_script() {
   // Cost per item is what limits the ledger (bench/README.md): a new record, the common case,
   // costs one HGET in the previous period's bucket, one HSETNX (it both looks in the current
   // bucket and writes there) and an EXPIRE ... NX, plus the quota's INCR. New records always go
   // into the current period's bucket, so the caller sends no period per item; the guard sets
-  // item_keys::period to the same period for the settle.
+  // item_keys::period to the same period for the calls that follow.
   static const std::string text = R"lua(
 -- Herald ledger: reserve a batch (docs/ledger.md, How a reserve works). Records are fields of
 -- period buckets; a record is looked for in the current period and the one before.
 local base, now, period_seconds = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local current = math.floor(tonumber(now) / period_seconds)
-local bucket_ttl, quota_ttl = ARGV[4], ARGV[5]
+local bucket_ttl, quota_ttl, owner = ARGV[4], ARGV[5], ARGV[6]
 local out = {}
--- The key prefixes and the new record's value once per call, not once per item.
+-- The key prefixes and the caller's reservation once per call, not once per item.
 local previous = base .. (current - 1) .. ':'
 local currents = base .. current .. ':'
--- The reservation's time: a receipt check after a crash asks the gateway by the send's day.
-local reserved = 'R' .. now
+local mine = 'r' .. now .. '|' .. owner .. '|'
+-- What the caller may do with a record found: the caller's `r` to hold and the answer, or nil
+-- (the record is the answer). An `r` proves nothing was written: taking it over fences its
+-- owner out (its mark_written finds another owner) and keeps the day it charged.
+local function take(v, resend_source)
+  local l = string.sub(v, 1, 1)
+  if l == 'r' then
+    local o, q = string.match(v, '^r%d*|([^|]*)|(.*)$')
+    if o == nil then return nil end
+    if o == owner then return v, 'own' end
+    return mine .. q, 'took'
+  end
+  if resend_source ~= '' then
+    if l == 'c' or l == 'u' then
+      local q, s = string.match(v, '^.%d*|([^|]*)|([^|]*)|')
+      if s == resend_source then return mine .. q, 'again' end
+    elseif l == 'R' or l == 'U' then
+      -- Written before sources existed: no other attempt's to tell apart; nothing known charged.
+      return mine, 'again'
+    end
+  end
+  return nil
+end
 for i = 1, #KEYS do
-  local rid, limit = ARGV[4 + 2 * i], tonumber(ARGV[5 + 2 * i])
+  local j = 3 + 4 * i
+  local rid, limit, qday, resend_source = ARGV[j], tonumber(ARGV[j + 1]), ARGV[j + 2], ARGV[j + 3]
   local bucket, field = string.sub(rid, 1, 4), string.sub(rid, 5)
   local key = currents .. bucket
   local found = redis.call('HGET', previous .. bucket, field)
+  local in_current = false
   if found then
-    -- Rare (a redelivery after a period's end): a settle of a later attempt may have written to
-    -- the current bucket too, and the newest record wins.
-    out[i] = redis.call('HGET', key, field) or found
-  elseif redis.call('HSETNX', key, field, reserved) == 0 then
-    out[i] = redis.call('HGET', key, field)
-  else
+    -- Rare (a redelivery after a period's end): a later attempt may have written to the current
+    -- bucket too, and the newest record wins.
+    local newer = redis.call('HGET', key, field)
+    if newer then found, in_current = newer, true end
+  elseif redis.call('HSETNX', key, field, mine .. qday) == 0 then
+    found, in_current = redis.call('HGET', key, field), true
+  end
+  if not found then
     -- NX: the bucket's first record sets its TTL, later ones never extend it.
     redis.call('EXPIRE', key, bucket_ttl, 'NX')
     out[i] = 'ok'
@@ -66,6 +71,18 @@ for i = 1, #KEYS do
         out[i] = 'q'
       end
     end
+  else
+    local value, answer = take(found, resend_source)
+    if answer then
+      -- Held in the current period's bucket, where the item's later calls look.
+      if value ~= found or not in_current then
+        redis.call('HSET', key, field, value)
+        redis.call('EXPIRE', key, bucket_ttl, 'NX')
+      end
+      out[i] = answer
+    else
+      out[i] = found
+    end
   end
 end
 return out
@@ -73,54 +90,173 @@ return out
   return text;
 }
 
-const std::string& release_script() {
-  // Only definite failures come here (rare): a send or an unknown fate is a plain HSET that
-  // ledger::store pipelines without a script (a script's per-item cost is ~2.5 times the
-  // command's, bench/README.md).
+const std::string& write_script() {
+  // One call per gateway call, before its first byte goes out: a compare-and-set per item, since
+  // only the owner of the `r` may write, and a taken-over `r` must refuse its old owner.
   static const std::string text = R"lua(
--- Herald ledger: release the records of notifications that definitely were not sent, and refund
--- their quota (docs/ledger.md, How a settle works).
-local base = ARGV[1]
-for i = 1, #KEYS do
-  local rid, period, limit = ARGV[3 * i - 1], ARGV[3 * i], tonumber(ARGV[3 * i + 1])
-  redis.call('HDEL', base .. period .. ':' .. string.sub(rid, 1, 4), string.sub(rid, 5))
-  local qk = KEYS[i]
-  if limit > 0 and tonumber(redis.call('GET', qk) or '0') > 0 then redis.call('DECR', qk) end
+-- Herald ledger: mark a call's items written (docs/ledger.md, How a call is marked written).
+local base, t = ARGV[1], ARGV[2]
+local out = {}
+local n = (#ARGV - 2) / 5
+for i = 1, n do
+  local j = 5 * i - 2
+  local rid, owner = ARGV[j], ARGV[j + 2]
+  local key, field = base .. ARGV[j + 1] .. ':' .. string.sub(rid, 1, 4), string.sub(rid, 5)
+  local v = redis.call('HGET', key, field)
+  local o, q
+  if v then
+    local l = string.sub(v, 1, 1)
+    if l == 'r' then
+      o, q = string.match(v, '^r%d*|([^|]*)|(.*)$')
+    elseif l == 'w' then
+      -- The owner's own `w`: a retry after a lost answer, or the call's next attempt.
+      o, q = string.match(v, '^w%d*|([^|]*)|([^|]*)|')
+    end
+  end
+  if o ~= nil and o == owner then
+    redis.call('HSET', key, field, 'w' .. t .. '|' .. owner .. '|' .. q .. '|' .. ARGV[j + 3] .. '|' .. ARGV[j + 4])
+    out[i] = 'ok'
+  else
+    out[i] = v or ''
+  end
 end
-return #KEYS
+return out
 )lua";
   return text;
 }
 
-result<std::vector<reserve_answer>> decode_reserve(std::span<const std::string> replies, std::size_t expected) {
-  if (replies.size() != expected)
-    return make_error("ledger reserve answered " + std::to_string(replies.size()) + " items, expected " +
-                      std::to_string(expected));
+const std::string& settle_script() {
+  // Only the items that were not sent come here: a sent item is one HSET, pipelined with this
+  // script's call in the same round trip (a script's per-item cost is ~2.5 times the command's,
+  // bench/README.md). These need a look at the record first: an `s` is never overwritten by an
+  // unknown fate, and only the owner's record is released.
+  static const std::string text = R"lua(
+-- Herald ledger: settle what a call decided for items not sent (docs/ledger.md, How a settle works).
+local base, bucket_ttl = ARGV[1], ARGV[2]
+local out = {}
+-- The quota day a record charged ('' for none) and its owner (r, w only).
+local function charged(v)
+  local l = string.sub(v, 1, 1)
+  if l == 'r' then
+    local o, q = string.match(v, '^r%d*|([^|]*)|(.*)$')
+    return q, o
+  elseif l == 'w' then
+    local o, q = string.match(v, '^w%d*|([^|]*)|([^|]*)|')
+    return q, o
+  elseif l == 'c' or l == 'u' then
+    return string.match(v, '^.%d*|([^|]*)|'), nil
+  end
+  return nil, nil
+end
+for i = 1, #KEYS do
+  local j = 9 * i - 6
+  local op, rid, period, owner = ARGV[j], ARGV[j + 1], ARGV[j + 2], ARGV[j + 3]
+  local bucket, field = string.sub(rid, 1, 4), string.sub(rid, 5)
+  local key = base .. period .. ':' .. bucket
+  local v = redis.call('HGET', key, field)
+  if op == 'c' or op == 'u' then
+    -- A record of the previous period (found there by the reserve) counts when this one has none.
+    if not v then v = redis.call('HGET', base .. (tonumber(period) - 1) .. ':' .. bucket, field) end
+    local l = v and string.sub(v, 1, 1)
+    if l == 's' or l == 'S' then
+      out[i] = 's'
+    else
+      local q = v and charged(v) or ''
+      if redis.call('HSET', key, field, op .. ARGV[j + 5] .. '|' .. q .. '|' .. ARGV[j + 4] .. '|' .. ARGV[j + 6]) == 1 then
+        -- A new field (the record was gone), maybe a new bucket: NX never extends a live one's TTL.
+        redis.call('EXPIRE', key, bucket_ttl, 'NX')
+      end
+      out[i] = 'ok'
+    end
+  else
+    local q, o
+    if v then q, o = charged(v) end
+    if o == nil or o ~= owner then
+      out[i] = 'no'
+    elseif op == 'n' then
+      if string.sub(v, 1, 1) == 'w' then
+        redis.call('HSET', key, field, 'r' .. string.match(v, '^w(%d*)') .. '|' .. o .. '|' .. q)
+      end
+      out[i] = 'ok'
+    else
+      -- Deleted first: a retry finds nothing of the owner's, so the day is refunded once.
+      redis.call('HDEL', key, field)
+      if q ~= nil and q ~= '' then
+        local qk, at = KEYS[i], tonumber(ARGV[j + 7])
+        local day_key = string.sub(qk, 1, at) .. q .. string.sub(qk, at + tonumber(ARGV[j + 8]) + 1)
+        if tonumber(redis.call('GET', day_key) or '0') > 0 then redis.call('DECR', day_key) end
+      end
+      out[i] = 'ok'
+    end
+  end
+end
+return out
+)lua";
+  return text;
+}
+
+namespace {
+
+error wrong_length(std::string_view script, std::size_t got, std::size_t expected) {
+  return make_error("ledger " + std::string(script) + " answered " + std::to_string(got) + " items, expected " +
+                    std::to_string(expected));
+}
+
+}  // namespace
+
+result<std::vector<reserve_answer>> decode_reserve(std::span<const std::string_view> replies, std::size_t expected) {
+  if (replies.size() != expected) return wrong_length("reserve", replies.size(), expected);
   std::vector<reserve_answer> out(expected);
   for (std::size_t i = 0; i < expected; ++i) {
-    const std::string& r = replies[i];
+    const std::string_view r = replies[i];
     auto& a = out[i];
-    if (r == "ok") {
+    if (r == "ok" || r == "own" || r == "again") {
       a.v = verdict::reserved;
+    } else if (r == "took") {
+      a.v = verdict::reserved;
+      a.is_taken_over = true;
     } else if (r == "q") {
       a.v = verdict::over_quota;
-    } else if (!r.empty() && r[0] == state_sent) {
-      a.v = verdict::already_sent;
-      a.message_id = r.substr(1);
-    } else if (!r.empty() && (r[0] == state_reserved || r[0] == state_unknown)) {
-      a.v = verdict::maybe_sent;
-      a.state = r[0] == state_reserved ? "reserved" : "unknown";
-      std::string_view rest = std::string_view(r).substr(1);
-      const auto bar = rest.find('|');
-      const std::string_view when = rest.substr(0, bar);
-      if (!parse_seconds(when, a.sent_at_seconds) && !when.empty())
-        return make_error("ledger record has an unreadable send time for item " + std::to_string(i));
-      if (bar != std::string_view::npos) a.call_out_id.assign(rest.substr(bar + 1));
     } else {
-      return make_error("ledger record has an unexpected value for item " + std::to_string(i));
+      auto rec = decode_record(r);
+      if (!rec) return make_error("ledger reserve, item " + std::to_string(i) + ": " + rec.message());
+      // The script takes every `r` it finds: one answered as found is a script bug, not a state.
+      if (rec->state == record_state::reserved)
+        return make_error("ledger reserve, item " + std::to_string(i) + ": a reserved record answered as found");
+      a.v = verdict::found;
+      a.found = std::move(rec.value());
     }
   }
   return out;
+}
+
+result<std::vector<write_answer>> decode_write(std::span<const std::string_view> replies, std::size_t expected) {
+  if (replies.size() != expected) return wrong_length("mark_written", replies.size(), expected);
+  std::vector<write_answer> out(expected);
+  for (std::size_t i = 0; i < expected; ++i) {
+    const std::string_view r = replies[i];
+    if (r == "ok") {
+      out[i].is_written = true;
+    } else if (!r.empty()) {
+      auto rec = decode_record(r);
+      if (!rec) return make_error("ledger mark_written, item " + std::to_string(i) + ": " + rec.message());
+      out[i].found = std::move(rec.value());
+    }  // "": no record (released, or its bucket gone): not written, found stays none
+  }
+  return out;
+}
+
+result<std::size_t> decode_settle(std::span<const std::string_view> replies, std::size_t expected) {
+  if (replies.size() != expected) return wrong_length("settle", replies.size(), expected);
+  std::size_t unchanged = 0;
+  for (std::size_t i = 0; i < expected; ++i) {
+    const std::string_view r = replies[i];
+    if (r == "s" || r == "no")
+      ++unchanged;
+    else if (r != "ok")
+      return make_error("ledger settle, item " + std::to_string(i) + ": unexpected answer");
+  }
+  return unchanged;
 }
 
 }  // namespace herald::ledger

@@ -36,6 +36,12 @@ struct item_keys {
   // The period whose bucket the settle writes to: the reserve's period, which the guard sets from
   // the time it passes to the reserve (a new record goes into that period's bucket).
   std::int32_t period = 0;
+  // The quota day of `quota` (YYYYMMDD) and where its digits are in it: a record keeps the day it
+  // charged, and a refund rebuilds that day's key, which may not be this one (a takeover or a
+  // resend on a later day keeps the day first charged).
+  std::int32_t quota_day = 0;
+  std::uint32_t quota_day_at = 0;
+  std::uint32_t quota_day_size = 0;
 };
 
 // now_seconds decides the quota day, a calendar day at offset_minutes east of UTC. The quota key
@@ -47,6 +53,17 @@ item_keys make_keys(std::string_view prefix, const model::event& e, std::int64_t
 // once k's buffers are large enough.
 void make_keys_into(item_keys& k, std::string_view prefix, const model::event& e, std::int64_t now_seconds,
                     int offset_minutes, const ledger_layout& layout, const crypto::hmac_sha256_key& recipient_key);
+
+// k.quota with its day replaced by `day` (YYYYMMDD), appended to out: the counter a refund of a
+// record charged on that day decrements (the settle script builds the same key in Lua).
+void append_quota_key_of_day(std::string& out, const item_keys& k, std::int32_t day);
+
+// The source id of a consumed record: base64 of the first 8 bytes of SHA-256 over topic \x1f
+// partition \x1f offset (decimal), without padding (11 characters, never '|'), appended to out.
+// A ledger record names the consumed record its attempt came from, so that a redelivery of that
+// same record recognises its own record (a sent one then reports `sent`, not `duplicate`).
+// 64 bits: sources are compared only between the records of one notification.
+void append_source_id(std::string& out, std::string_view topic, std::int32_t partition, std::int64_t offset);
 
 // Seconds a quota counter must live: to the end of its quota day, plus an hour of slack.
 std::int64_t quota_ttl_seconds(std::int64_t now_seconds, int offset_minutes);

@@ -1,5 +1,6 @@
 #pragma once
-// The ledger and quota in Redis: one round trip per batch (docs/ledger.md).
+// The ledger and quota in Redis (docs/ledger.md): one round trip reserves a batch, one marks a
+// call's items written before its first byte goes out, one records what the call did.
 #include <boost/asio/awaitable.hpp>
 #include <cstdint>
 #include <memory>
@@ -10,7 +11,7 @@
 #include <vector>
 
 #include "herald/ledger/ledger_keys.hpp"
-#include "herald/ledger/ledger_script.hpp"
+#include "herald/ledger/ledger_record.hpp"
 #include "herald/util/result.hpp"
 
 namespace herald::redis {
@@ -20,16 +21,61 @@ class script;
 
 namespace herald::ledger {
 
+enum class reserve_mode {
+  fresh,   // a new attempt: an absent record is created (and the quota charged), an `r` taken over
+  resend,  // a receipt check proved the attempt from this source sent nothing: its `c` or `u`
+           // record becomes the caller's `r` again (the quota day charged stays; nothing charged)
+};
+
 struct reserve_item {
   const item_keys* keys;
   std::uint32_t daily_limit;  // 0: no quota
+  std::string_view source;    // source_id of the consumed record (ledger_keys.hpp)
+  reserve_mode mode = reserve_mode::fresh;
+};
+
+enum class verdict {
+  reserved,    // the caller's `r` now: new, taken over from an owner that never wrote it, or the
+               // caller's own already (a retry after a lost answer)
+  over_quota,  // the recipient's daily limit is reached; nothing was reserved
+  found,       // a record the caller may not take: `found` says which (the pipeline decides)
+};
+
+struct reserve_answer {
+  verdict v = verdict::reserved;
+  record found;               // verdict::found: the record (written, checking, unknown or sent)
+  bool is_taken_over = false; // verdict::reserved: from another owner's `r`
+};
+
+// An item of a gateway call, marked written before the request goes out.
+struct write_item {
+  const item_keys* keys;
+  std::string_view owner;        // the reserve's owner token
+  std::string_view source;
+  std::string_view call_out_id;  // the call's OutId ("" when the gateway has none)
+};
+
+struct write_answer {
+  bool is_written = false;  // the record is the caller's `w` now (or already was: a lost answer)
+  record found;             // not written: the record found instead (taken over, gone, settled)
+};
+
+enum class settle_op {
+  sent,      // `s<src>|<message id>`, over anything
+  checking,  // `c`: fate unknown, a receipt check follows; over anything but `s`
+  unknown,   // `u`: fate unknown for good; over anything but `s`
+  not_sent,  // the call was definitely not written (or refused): the owner's `w` becomes its `r`
+  failed,    // definitely not sent, for good: the owner's `r`/`w` is deleted, its quota day refunded
 };
 
 struct settle_item {
   const item_keys* keys;
-  std::uint32_t daily_limit;
   settle_op op;
-  std::string_view message_id;
+  std::string_view owner;        // not_sent, failed: only the owner's record is changed
+  std::string_view source;       // sent, checking, unknown
+  std::string_view message_id;   // sent
+  std::int64_t at_seconds = 0;   // checking, unknown: the call's time
+  std::string_view call_out_id;  // checking, unknown
 };
 
 class store {
@@ -39,25 +85,33 @@ class store {
   ~store();
   const ledger_layout& layout() const { return layout_; }
   // Every item's keys->period must be now_seconds' period (new records go into that period's
-  // bucket, where the settle looks); an item with another period is an error, nothing is reserved.
+  // bucket, where later calls look); an item with another period is an error, nothing is
+  // reserved. `owner` (no '|') names this attempt: retried after a lost answer with the same
+  // owner, the reserve answers `reserved` again and charges nothing twice.
   boost::asio::awaitable<result<std::vector<reserve_answer>>> reserve(std::span<const reserve_item> items,
+                                                                      std::string_view owner,
                                                                       std::int64_t now_seconds,
                                                                       std::int64_t quota_ttl_seconds);
-  // Records what a gateway call did to each item: sent and unknown are written (pipelined HSETs,
-  // one round trip), definite failures released and refunded (the release script).
+  // Turns each item's `r` (or its own earlier `w`) into `w<call_seconds>|...`, atomically per
+  // item; an item whose record is not the owner's is not written, and must not be sent.
+  // Idempotent: retried after a lost answer, the same items are answered written.
+  boost::asio::awaitable<result<std::vector<write_answer>>> mark_written(std::span<const write_item> items,
+                                                                         std::int64_t call_seconds);
+  // Records what a gateway call (or a receipt check, or a policy) decided for each item.
+  // Idempotent: retried after a lost answer, nothing changes twice (a quota is refunded once).
   boost::asio::awaitable<status> settle(std::span<const settle_item> items);
 
  private:
   redis::client& client_;
-  std::string base_;         // "<prefix>l:"
+  std::string base_;  // "<prefix>l:"
   ledger_layout layout_;
   std::string period_seconds_;
   std::string bucket_ttl_;
   std::unique_ptr<redis::script> reserve_;
-  std::unique_ptr<redis::script> release_;
+  std::unique_ptr<redis::script> write_;
+  std::unique_ptr<redis::script> settle_;
   // Buckets a settle may have created whose TTL is not confirmed yet (a failed round trip): given
-  // one with the next settle, so that no bucket is left to live forever. A set: at most one entry
-  // per bucket however long Redis stays away.
+  // one with the next settle, so that no bucket is left to live forever.
   std::unordered_set<std::string> untimed_buckets_;
 
   std::string bucket_key(const item_keys& k) const;

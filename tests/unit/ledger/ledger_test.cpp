@@ -1,7 +1,6 @@
 #include <doctest/doctest.h>
 
 #include "herald/ledger/ledger_keys.hpp"
-#include "herald/ledger/ledger_script.hpp"
 #include "herald/util/crypto.hpp"
 
 using namespace herald;
@@ -69,44 +68,6 @@ TEST_CASE("different events, recipients and categories get different keys") {
   CHECK(ledger::make_keys("h:", a, 0, 480, ledger::layout_for(72), key).quota != ledger::make_keys("h:", b, 0, 480, ledger::layout_for(72), key).quota);
 }
 
-TEST_CASE("reserve answers decode into verdicts") {
-  std::vector<std::string> replies{"ok", "q", "Smsg-9", "R", "U"};
-  auto r = ledger::decode_reserve(replies, 5);
-  REQUIRE(r.has_value());
-  CHECK(r.value()[0].v == ledger::verdict::reserved);
-  CHECK(r.value()[1].v == ledger::verdict::over_quota);
-  CHECK(r.value()[2].v == ledger::verdict::already_sent);
-  CHECK(r.value()[2].message_id == "msg-9");
-  CHECK(r.value()[3].v == ledger::verdict::maybe_sent);
-  CHECK(r.value()[3].state == "reserved");
-  CHECK(r.value()[4].v == ledger::verdict::maybe_sent);
-  CHECK(r.value()[4].state == "unknown");
-}
-
-TEST_CASE("reserved and unknown records carry the send time and a batch call's OutId") {
-  std::vector<std::string> replies{"R1718098080", "U1718098081", "U1718098082|batch-7f", "R"};
-  auto r = ledger::decode_reserve(replies, 4);
-  REQUIRE(r.has_value());
-  CHECK(r.value()[0].state == "reserved");
-  CHECK(r.value()[0].sent_at_seconds == 1718098080);
-  CHECK(r.value()[0].call_out_id.empty());
-  CHECK(r.value()[1].sent_at_seconds == 1718098081);
-  CHECK(r.value()[2].sent_at_seconds == 1718098082);
-  CHECK(r.value()[2].call_out_id == "batch-7f");
-  CHECK(r.value()[3].sent_at_seconds == 0);  // written by an older version: time unknown
-  CHECK(ledger::unknown_record_detail(1718098082, "batch-7f") == "1718098082|batch-7f");
-  CHECK(ledger::unknown_record_detail(1718098082, "") == "1718098082");
-  std::vector<std::string> garbled{"Rsoon"};
-  CHECK_FALSE(ledger::decode_reserve(garbled, 1).has_value());
-}
-
-TEST_CASE("a reserve answer of the wrong length or shape is an error, never a guess") {
-  std::vector<std::string> replies{"ok"};
-  CHECK_FALSE(ledger::decode_reserve(replies, 2).has_value());
-  std::vector<std::string> odd{"zzz"};
-  CHECK_FALSE(ledger::decode_reserve(odd, 1).has_value());
-}
-
 TEST_CASE("recipients addressed by order have a quota per order, not one per account") {
   auto a = sample();
   a.to = {model::recipient_kind::by_order, ""};
@@ -148,4 +109,57 @@ TEST_CASE("keys made into used keys equal keys made fresh") {
   CHECK(reused.ledger == fresh.ledger);
   CHECK(reused.quota == fresh.quota);
   CHECK(reused.period == fresh.period);
+}
+
+TEST_CASE("the quota key says where its day is, and a refund rebuilds another day's key from it") {
+  const auto k = ledger::make_keys("herald:", sample(), 1'700'000'000, 480, ledger::layout_for(72), key);
+  CHECK(k.quota_day == 20231115);
+  CHECK(k.quota.substr(k.quota_day_at, k.quota_day_size) == "20231115");
+  std::string other;
+  ledger::append_quota_key_of_day(other, k, 20231114);
+  CHECK(other == "herald:q:shop-a:t:20231114:N0u283QEQnekNiaxyF1qcw");
+  // The key of the item's own day is the item's key.
+  std::string same = "kept:";
+  ledger::append_quota_key_of_day(same, k, k.quota_day);
+  CHECK(same == "kept:" + k.quota);
+  // An account with ':' in its name: the offset still points at the day, not at a guess.
+  auto e = sample();
+  e.account = "a:20231115:b";
+  const auto odd = ledger::make_keys("h:", e, 1'700'000'000, 480, ledger::layout_for(72), key);
+  std::string rebuilt;
+  ledger::append_quota_key_of_day(rebuilt, odd, 20240101);
+  CHECK(rebuilt.rfind("h:q:a:20231115:b:t:20240101:", 0) == 0);
+}
+
+TEST_CASE("keys made into used keys carry the fresh keys' quota day and its place") {
+  auto e = sample();
+  ledger::item_keys reused = ledger::make_keys("a-much-longer-prefix:", e, 1'700'000'000, 480, ledger::layout_for(24), key);
+  ledger::make_keys_into(reused, "h:", e, 1'800'000'000, 0, ledger::layout_for(72), key);
+  const auto fresh = ledger::make_keys("h:", e, 1'800'000'000, 0, ledger::layout_for(72), key);
+  CHECK(reused.quota_day == fresh.quota_day);
+  CHECK(reused.quota_day_at == fresh.quota_day_at);
+  CHECK(reused.quota_day_size == fresh.quota_day_size);
+  CHECK(fresh.quota.substr(fresh.quota_day_at, fresh.quota_day_size) == std::to_string(fresh.quota_day));
+}
+
+TEST_CASE("a source id is the documented short hash of topic, partition and offset") {
+  // python3: base64.b64encode(hashlib.sha256(b"sms.events\x1f3\x1f12345").digest()[:8]).rstrip(b"=")
+  std::string out = "x";
+  ledger::append_source_id(out, "sms.events", 3, 12345);
+  CHECK(out == "x7veVnriKEHs");
+  std::string zero;
+  ledger::append_source_id(zero, "t", 0, 0);
+  CHECK(zero == "ynJmibFlLMg");
+  std::string a, b, c;
+  ledger::append_source_id(a, "sms.events", 3, 12346);
+  ledger::append_source_id(b, "sms.events", 4, 12345);
+  ledger::append_source_id(c, "sms.event", 3, 12345);
+  CHECK(a != out.substr(1));
+  CHECK(b != out.substr(1));
+  CHECK(c != out.substr(1));
+  for (const auto& id : {a, b, c}) {
+    CHECK(id.size() == 11);
+    CHECK(id.find('|') == std::string::npos);
+    CHECK(id.find('=') == std::string::npos);
+  }
 }
