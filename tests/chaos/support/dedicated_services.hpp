@@ -1,0 +1,88 @@
+#pragma once
+// Services a chaos scenario may stop and restart (docs/reliability.md): a Redis server and a
+// single-node KRaft Kafka broker of the test's own, on free loopback ports, with data directories
+// that outlive a restart. The shared services of deploy/local/services are never touched.
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "integration/support/e2e_harness.hpp"
+
+namespace herald::chaos {
+
+// Sets environment variables for the scope (the e2e harness reads HERALD_KAFKA_BROKERS and
+// HERALD_REDIS_PORT on every call) and puts the old values back after it.
+class scoped_env {
+ public:
+  explicit scoped_env(std::map<std::string, std::string> values);
+  ~scoped_env();
+  scoped_env(const scoped_env&) = delete;
+  scoped_env& operator=(const scoped_env&) = delete;
+
+ private:
+  std::map<std::string, std::optional<std::string>> saved_;
+};
+
+// A fresh temporary directory (removed by the destructor).
+class temp_dir {
+ public:
+  explicit temp_dir(const std::string& prefix);
+  ~temp_dir();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// redis-server (REDIS_SERVER_BIN, default redis-server) with append-only persistence that fsyncs
+// every write, so what it acknowledged survives a SIGKILL.
+class dedicated_redis {
+ public:
+  dedicated_redis();
+  ~dedicated_redis();
+  int port() const { return port_; }
+  // Starts it (again, on the same port and directory) and waits until it answers PING.
+  void start();
+  // SIGKILL, no shutdown: nothing is saved beyond what the append-only file already holds.
+  void kill();
+  bool is_running();
+  std::string log_tail() const;
+
+ private:
+  int port_ = 0;
+  temp_dir dir_;
+  std::unique_ptr<test::child_process> process_;
+};
+
+// A single-node KRaft broker (broker and controller in one JVM) from the jars of
+// deploy/local/.cache/kafka-*/libs (HERALD_SOURCE_DIR, else the current directory, names the
+// checkout), formatted once, with transactions and group offsets replicated once.
+class dedicated_kafka {
+ public:
+  dedicated_kafka();
+  ~dedicated_kafka();
+  // "127.0.0.1:PORT"
+  std::string brokers() const;
+  // Starts (again: same ports, same data) and waits until a metadata request is answered;
+  // returns how long that took.
+  std::chrono::milliseconds start(std::chrono::seconds timeout = std::chrono::seconds(90));
+  void kill();                     // SIGKILL
+  int stop(std::chrono::seconds);  // SIGTERM, a clean shutdown; SIGKILL after the timeout
+  bool is_running();
+  std::string log_tail() const;
+  // Whether the Kafka jars are there at all (else the scenario cannot run).
+  static std::optional<std::string> libs_dir();
+
+ private:
+  int port_ = 0, controller_port_ = 0;
+  temp_dir dir_;
+  std::string libs_;
+  std::unique_ptr<test::child_process> process_;
+};
+
+// Whether a Kafka broker at `brokers` answers a metadata request within the timeout.
+bool kafka_answers(const std::string& brokers, std::chrono::milliseconds timeout);
+
+}  // namespace herald::chaos
