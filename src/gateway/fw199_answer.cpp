@@ -2,6 +2,7 @@
 
 #include <array>
 #include <charconv>
+#include <optional>
 
 #include "answer_util.hpp"
 #include "herald/gateway/form.hpp"
@@ -32,9 +33,8 @@ http_request build_fw199_call(std::string_view target, std::string_view app_id, 
   return req;
 }
 
-std::vector<item_result> parse_fw199_answer(int http_status, std::string_view body,
-                                            std::span<const model::event* const> items, const fw199_item_rules& rules) {
-  const std::size_t n = items.size();
+std::optional<std::vector<item_result>> read_fw199_call(int http_status, std::string_view body, std::size_t n,
+                                                        rapidjson::Document& doc) {
   const bool is_2xx = http_status >= 200 && http_status < 300;
 
   // A 5xx says nothing about what happened to the items: the request may have been processed.
@@ -42,7 +42,6 @@ std::vector<item_result> parse_fw199_answer(int http_status, std::string_view bo
     return uniform_results(n, outcome_class::ambiguous, http_status_code(http_status),
                                    "HTTP status " + std::to_string(http_status));
 
-  rapidjson::Document doc;
   const bool is_parsed = parse_answer(doc, body);
   std::string outer_code;
   const bool is_gateway_answer = is_parsed && doc.IsObject() && member_text(doc, "code", outer_code);
@@ -69,15 +68,40 @@ std::vector<item_result> parse_fw199_answer(int http_status, std::string_view bo
   if (data_it == doc.MemberEnd() || !data_it->value.IsArray())
     return uniform_results(n, outcome_class::ambiguous, "unparseable",
                                    "unparseable answer: code 0 without a data array");
-  const auto& data = data_it->value.GetArray();
-  const std::size_t answered = data.Size();
+  const std::size_t answered = data_it->value.GetArray().Size();
 
-  // More results than items: the answer does not line up with the request, so no position can be
-  // trusted (a shorter answer is still checked item by item below).
+  // More results than items: the answer does not line up with the request, so no element can be
+  // trusted (a shorter answer is still checked item by item).
   if (answered > n)
     return uniform_results(n, outcome_class::ambiguous, "unmatched",
                                    "answer has " + std::to_string(answered) + " items for " + std::to_string(n) +
                                        " sent: cannot match them to the request");
+  return std::nullopt;
+}
+
+void read_fw199_item(const rapidjson::Value& element, const fw199_item_rules& rules, item_result& r) {
+  r.cls = outcome_class::ambiguous;
+  if (!member_text(element, "code", r.code)) {
+    r.code = "unparseable";
+    r.message = "answer item has no code";
+    return;
+  }
+  r.message = member_string(element, "message");
+  if (r.code == "0") {
+    r.cls = outcome_class::sent;
+    r.message_id = rules.message_id(element);
+  } else {
+    r.cls = rules.classify_item(r.message);
+  }
+}
+
+std::vector<item_result> parse_fw199_answer(int http_status, std::string_view body,
+                                            std::span<const model::event* const> items, const fw199_item_rules& rules) {
+  const std::size_t n = items.size();
+  rapidjson::Document doc;
+  if (auto whole_call = read_fw199_call(http_status, body, n, doc)) return std::move(*whole_call);
+  const auto& data = doc["data"].GetArray();
+  const std::size_t answered = data.Size();
 
   std::vector<item_result> results(n);
   for (std::size_t i = 0; i < n; ++i) {
@@ -100,18 +124,7 @@ std::vector<item_result> parse_fw199_answer(int http_status, std::string_view bo
       r.message = std::move(why);
       continue;
     }
-    if (!member_text(element, "code", r.code)) {
-      r.code = "unparseable";
-      r.message = "answer item has no code";
-      continue;
-    }
-    r.message = member_string(element, "message");
-    if (r.code == "0") {
-      r.cls = outcome_class::sent;
-      r.message_id = rules.message_id(element);
-    } else {
-      r.cls = rules.classify_item(r.message);
-    }
+    read_fw199_item(element, rules, r);
   }
   return results;
 }

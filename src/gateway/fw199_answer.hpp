@@ -5,6 +5,7 @@
 // how an item's failure message is classified.
 #include <rapidjson/document.h>
 
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -20,15 +21,26 @@ http_request build_fw199_call(std::string_view target, std::string_view app_id, 
                               std::int64_t unix_seconds);
 
 struct fw199_item_rules {
-  // Empty when the answer item is the item's own; else why not (then the item is ambiguous).
+  // Matching by position (parse_fw199_answer): empty when the answer item at the item's position
+  // is the item's own; else why not (then the item is ambiguous). Unused by other matchings.
   std::string (*mismatch)(const rapidjson::Value& element, const model::event& e);
   // The gateway's send id of an accepted item.
   std::string (*message_id)(const rapidjson::Value& element);
   outcome_class (*classify_item)(std::string_view message);
 };
 
-// 5xx → ambiguous; outer code ≠ 0 → the call-level rule for every item; then item i is matched to
-// data[i] by position and checked with rules.mismatch; anything unmatched is ambiguous.
+// The call as a whole: 5xx, an answer that is not the gateway's, an outer code ≠ 0 (the call-level
+// rule), a non-2xx, no data array, or more data elements than items decide every item (the
+// results); nullopt when the items are to be matched to doc["data"], an array of at most n.
+std::optional<std::vector<item_result>> read_fw199_call(int http_status, std::string_view body, std::size_t n,
+                                                        rapidjson::Document& doc);
+
+// An answer element matched to its item (an object): sent with its id when its code is 0, else
+// classified by its message; no code is ambiguous (`unparseable`).
+void read_fw199_item(const rapidjson::Value& element, const fw199_item_rules& rules, item_result& r);
+
+// read_fw199_call, then item i is matched to data[i] by position and checked with rules.mismatch;
+// anything unmatched is ambiguous.
 std::vector<item_result> parse_fw199_answer(int http_status, std::string_view body,
                                             std::span<const model::event* const> items, const fw199_item_rules& rules);
 

@@ -12,6 +12,7 @@
 
 #include "answer_util.hpp"
 #include "fw199_answer.hpp"
+#include "fw199_douyin_match.hpp"
 #include "herald/gateway/form.hpp"
 #include "herald/gateway/fw199_taobao.hpp"
 #include "herald/gateway/signers.hpp"
@@ -171,31 +172,20 @@ http_request fw199_douyin::build(std::span<const model::event* const> items, con
 
 namespace {
 
-// Matched by position (docs/gateways.md "fw199 抖店 SMS batch", "Answer"). order_id is echoed when
-// one was passed, "" otherwise; every item passes one (see append_fw199_douyin_request_data), so a
-// non-empty echo must be it.
-// An empty or absent echo is accepted: the gateway may not echo it for by-phone items.
-std::string douyin_mismatch(const rapidjson::Value& element, const model::event& e) {
-  std::string echoed;
-  if (element.HasMember("order_id") && !detail::member_text(element, "order_id", echoed) &&
-      !element["order_id"].IsNull())
-    return "answer item at this position has an order_id that is not text";
-  if (!echoed.empty() && echoed != e.order_id) return "answer item at this position has another order_id";
-  return {};
-}
-
 std::string douyin_message_id(const rapidjson::Value& element) {
   return std::string(detail::member_string(element, "message_id"));
 }
 
-constexpr detail::fw199_item_rules douyin_rules{&douyin_mismatch, &douyin_message_id,
-                                                &classify_fw199_douyin_item_message};
+// Matched by echoed order_id, not by position (fw199_douyin_match.cpp): no mismatch rule.
+constexpr detail::fw199_item_rules douyin_rules{nullptr, &douyin_message_id, &classify_fw199_douyin_item_message};
 
 }  // namespace
 
 std::vector<item_result> fw199_douyin::parse(int http_status, std::string_view body,
                                              std::span<const model::event* const> items) const {
-  return detail::parse_fw199_answer(http_status, body, items, douyin_rules);
+  rapidjson::Document doc;
+  if (auto whole_call = detail::read_fw199_call(http_status, body, items.size(), doc)) return std::move(*whole_call);
+  return detail::match_douyin_answer(doc["data"], items, douyin_rules);
 }
 
 }  // namespace herald::gateway

@@ -72,7 +72,7 @@ TEST_CASE("fw199 douyin: a partial failure classifies each failed item by its me
   CHECK(r[5].code == "isv.param-error");
 }
 
-TEST_CASE("fw199 douyin: an answer item echoing another order_id makes that item ambiguous") {
+TEST_CASE("fw199 douyin: an echo of an order_id the call did not send, or not text, credits no item") {
   constexpr std::string_view body =
       R"({"code":0,"message":"ok","data":[)"
       R"({"code":0,"message":"","order_id":"A1","message_id":"m1"},)"
@@ -86,7 +86,7 @@ TEST_CASE("fw199 douyin: an answer item echoing another order_id makes that item
     CAPTURE(i);
     CHECK(r[i].cls == outcome_class::ambiguous);
     CHECK(r[i].code == "unmatched");
-    CHECK(r[i].message == "answer item at this position has another order_id");
+    CHECK(r[i].message == "no answer item echoes this item's order_id, and the answer cannot be matched by position");
     CHECK(r[i].message_id.empty());
   }
 }
