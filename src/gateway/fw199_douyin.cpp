@@ -105,6 +105,8 @@ std::string fw199_douyin::route_key(const model::event& e) const {
   return key;
 }
 
+std::string_view fw199_douyin::batch_distinct_key(const model::event& e) const { return e.order_id; }
+
 void append_fw199_douyin_request_data(std::string& out, std::span<const model::event* const> items) {
   static const model::event no_item;  // the batcher never sends an empty call; stay defined if it did
   const model::event& head = items.empty() ? no_item : *items.front();

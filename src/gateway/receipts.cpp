@@ -1,5 +1,6 @@
 // The receipt-check part of the gateway interface (gateway.hpp; docs/gateways.md "Receipt
-// checks"): the defaults, for gateways without a receipt query (TOP, fw199 Taobao).
+// checks"): the defaults, for gateways without a receipt query (TOP, fw199 Taobao); and the
+// default of batch_distinct_key (no constraint), which only 抖店 overrides.
 #include "herald/gateway/gateway.hpp"
 
 namespace herald::gateway {
@@ -31,6 +32,8 @@ receipt_result gateway::parse_receipt_query(int, std::string_view, const model::
 }
 
 const config::endpoint* gateway::receipt_endpoint() const { return nullptr; }
+
+std::string_view gateway::batch_distinct_key(const model::event&) const { return {}; }
 
 std::string gateway::receipt_call_id(std::span<const model::event* const>) const { return {}; }
 

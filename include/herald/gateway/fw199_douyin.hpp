@@ -22,6 +22,8 @@ class fw199_douyin final : public gateway {
   capabilities caps() const override;
   // sign_name + '\x1f' + template_code: `sign` and `template_id` are per call (docs/gateways.md).
   std::string route_key(const model::event& e) const override;
+  // The order_id: answers are matched to items by its echo, so no call holds two items with one.
+  std::string_view batch_distinct_key(const model::event& e) const override;
   http_request build(std::span<const model::event* const> items, const send_context& ctx) const override;
   std::vector<item_result> parse(int http_status, std::string_view body,
                                  std::span<const model::event* const> items) const override;

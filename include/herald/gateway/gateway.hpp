@@ -118,6 +118,10 @@ class gateway {
   virtual capabilities caps() const = 0;
   // The route key beyond the account: items with different keys never share a call.
   virtual std::string route_key(const model::event& e) const = 0;
+  // Items of one route with the same non-empty key never share a call (batch::batcher's
+  // distinct_key): fw199 抖店 gives the order_id, by which its answers are matched to items. A view
+  // into e (valid while e is); "" (the default) = no constraint.
+  virtual std::string_view batch_distinct_key(const model::event& e) const;
   virtual http_request build(std::span<const model::event* const> items, const send_context& ctx) const = 0;
   // One result per item, in the order of items. An HTTP-level failure or an answer that cannot
   // be matched to an item makes that item ambiguous, never sent or failed.

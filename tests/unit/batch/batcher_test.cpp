@@ -2,6 +2,10 @@
 
 #include "herald/batch/batcher.hpp"
 
+#include <set>
+#include <string>
+#include <vector>
+
 using herald::batch::batcher;
 
 TEST_CASE("a batch is flushed the moment it reaches the route's maximum") {
@@ -150,4 +154,128 @@ TEST_CASE("250k distinct routes: each is dropped when taken, none is kept") {
   CHECK(b.size() == 0);
   // Only the routes of the last linger time are open at once (5 ms × 100 a millisecond).
   CHECK(most_open <= 700);
+}
+
+// Distinct keys (gateway::batch_distinct_key; 抖店's order_id): no batch holds two items with one.
+TEST_CASE("distinct keys: an item whose key is in the open batch goes into the next one") {
+  batcher<int> b(50);
+  int items[4] = {};
+  CHECK_FALSE(b.add("r", 10, &items[0], 0, "K1"));
+  CHECK_FALSE(b.add("r", 10, &items[1], 1, "K1"));  // K1 is taken: a second batch
+  CHECK_FALSE(b.add("r", 10, &items[2], 2, "K2"));  // joins the first
+  CHECK_FALSE(b.add("r", 10, &items[3], 3, "K1"));  // in both: a third
+  CHECK(b.route_count() == 1);
+  CHECK(b.batch_count() == 3);
+  CHECK(b.size() == 4);
+  auto all = b.take_all();
+  REQUIRE(all.size() == 3);
+  CHECK(all[0].items == std::vector<int*>{&items[0], &items[2]});
+  CHECK(all[1].items == std::vector<int*>{&items[1]});
+  CHECK(all[2].items == std::vector<int*>{&items[3]});
+  for (const auto& x : all) CHECK(x.route == "r");
+  CHECK(b.batch_count() == 0);
+  CHECK(b.size() == 0);
+}
+
+TEST_CASE("distinct keys: items without a key, or with different keys, share a batch as before") {
+  batcher<int> b(50);
+  int items[4] = {};
+  CHECK_FALSE(b.add("r", 4, &items[0], 0));
+  CHECK_FALSE(b.add("r", 4, &items[1], 0, ""));
+  CHECK_FALSE(b.add("r", 4, &items[2], 0, "K1"));
+  auto full = b.add("r", 4, &items[3], 0, "K2");
+  REQUIRE(full);
+  CHECK(full->items.size() == 4);
+  CHECK(b.batch_count() == 0);
+}
+
+TEST_CASE("distinct keys: keys are per route") {
+  batcher<int> b(50);
+  int x = 0, y = 0;
+  b.add("r1", 10, &x, 0, "K");
+  b.add("r2", 10, &y, 0, "K");
+  CHECK(b.route_count() == 2);
+  CHECK(b.batch_count() == 2);
+}
+
+TEST_CASE("distinct keys: when the open batch fills, the next becomes the route's open batch") {
+  batcher<int> b(50);
+  int items[5] = {};
+  b.add("r", 2, &items[0], 0, "K1");
+  b.add("r", 2, &items[1], 1, "K1");         // the next batch
+  auto full = b.add("r", 2, &items[2], 2, "K2");  // fills the first
+  REQUIRE(full);
+  CHECK(full->items == std::vector<int*>{&items[0], &items[2]});
+  CHECK(b.route_count() == 1);
+  CHECK(b.batch_count() == 1);
+  // The K1 of the batch taken is free again, but the open batch holds K1 too: a new next batch.
+  CHECK_FALSE(b.add("r", 2, &items[3], 3, "K1"));
+  CHECK(b.batch_count() == 2);
+  full = b.add("r", 2, &items[4], 4, "K3");  // joins the (new) open batch
+  REQUIRE(full);
+  CHECK(full->items == std::vector<int*>{&items[1], &items[4]});
+  auto all = b.take_all();
+  REQUIRE(all.size() == 1);
+  CHECK(all[0].items == std::vector<int*>{&items[3]});
+}
+
+TEST_CASE("distinct keys: a next batch lingers from its own opening and is due after the first") {
+  batcher<int> b(50);
+  int items[3] = {};
+  b.add("r", 10, &items[0], 1000, "K");
+  b.add("r", 10, &items[1], 1020, "K");
+  CHECK(b.next_due_ms() == 1050);
+  auto due = b.take_due(1050);
+  REQUIRE(due.size() == 1);
+  CHECK(due[0].items == std::vector<int*>{&items[0]});
+  CHECK(b.next_due_ms() == 1070);
+  CHECK(b.route_count() == 1);
+  // The one left is now the route's open batch: it takes new keys.
+  b.add("r", 10, &items[2], 1060, "K2");
+  due = b.take_due(1070);
+  REQUIRE(due.size() == 1);
+  CHECK(due[0].items == std::vector<int*>{&items[1], &items[2]});
+  CHECK(b.route_count() == 0);
+  CHECK_FALSE(b.next_due_ms());
+}
+
+TEST_CASE("distinct keys: a reused batch forgets the keys of the items it held") {
+  batcher<int> b(50);
+  int items[3] = {};
+  b.add("r", 10, &items[0], 0, "K");
+  CHECK(b.take_all().size() == 1);
+  b.add("other", 10, &items[1], 1, "K2");  // reuses the freed slot
+  b.add("other", 10, &items[2], 2, "K");   // K was the old batch's, not this one's
+  CHECK(b.batch_count() == 1);
+  auto all = b.take_all();
+  REQUIRE(all.size() == 1);
+  CHECK(all[0].items.size() == 2);
+}
+
+TEST_CASE("distinct keys: a batch of one is handed out at once, key or not") {
+  batcher<int> b(50);
+  int x = 0, y = 0;
+  CHECK(b.add("r", 1, &x, 0, "K"));
+  CHECK(b.add("r", 1, &y, 0, "K"));
+  CHECK(b.batch_count() == 0);
+}
+
+TEST_CASE("distinct keys: 100 items, 10 per key, make 10 batches of 10 distinct keys each") {
+  batcher<int> b(50);
+  std::vector<int> items(100);
+  std::vector<std::string> keys;
+  for (int k = 0; k < 10; ++k) keys.push_back("order-" + std::to_string(k));
+  std::vector<herald::batch::batch<int>> out;
+  for (int i = 0; i < 100; ++i)
+    if (auto full = b.add("r", 10, &items[i], i, keys[i / 10])) out.push_back(std::move(*full));
+  for (auto& x : b.take_all()) out.push_back(std::move(x));
+  CHECK(out.size() == 10);
+  for (const auto& x : out) {
+    CHECK(x.items.size() == 10);
+    std::set<int> seen;  // the key of item i is i / 10
+    for (int* p : x.items) seen.insert(static_cast<int>(p - items.data()) / 10);
+    CHECK(seen.size() == x.items.size());
+  }
+  CHECK(b.size() == 0);
+  CHECK(b.batch_count() == 0);
 }

@@ -201,3 +201,16 @@ TEST_CASE("douyin match: an element that is not an object, or whose echo is not 
   check_unmatched(r[0], cannot_place);
   check_sent(r[1], "m-2");
 }
+
+TEST_CASE("batch_distinct_key: 抖店 keeps one order_id per call; the other gateways have no constraint") {
+  const auto by_phone = test::douyin_event("6919023423442342342", "tel-1");
+  const auto by_order = test::douyin_order_event("6919023423442342343");
+  CHECK(gw().batch_distinct_key(by_phone) == "6919023423442342342");
+  CHECK(gw().batch_distinct_key(by_order) == "6919023423442342343");
+  CHECK(gw().batch_distinct_key(test::douyin_event("", "tel-2")).empty());  // no order_id: nothing to keep apart
+  // A view into the event, not a copy: the batcher keeps it while the item waits.
+  CHECK(gw().batch_distinct_key(by_phone).data() == by_phone.order_id.data());
+
+  const auto taobao = make_gateway(test::fw199_account());
+  CHECK(taobao->batch_distinct_key(test::fw199_event("6919023423442342342", "oaid-1")).empty());
+}
