@@ -102,6 +102,34 @@ bool kafka_answers(const std::string& brokers, std::chrono::milliseconds timeout
   return ok;
 }
 
+bool wait_for_topics(const std::string& brokers, const std::vector<std::string>& topics,
+                     std::chrono::milliseconds timeout) {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  char err[512];
+  rd_kafka_conf_set(conf, "bootstrap.servers", brokers.c_str(), err, sizeof err);
+  rd_kafka_conf_set(conf, "log_level", "0", err, sizeof err);
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+  if (!rk) return false;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  bool all = false;
+  while (!all && std::chrono::steady_clock::now() < deadline) {
+    const rd_kafka_metadata_t* md = nullptr;
+    if (rd_kafka_metadata(rk, 1, nullptr, &md, 2000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      all = true;
+      for (const auto& t : topics) {
+        bool found = false;
+        for (int i = 0; i < md->topic_cnt; ++i)
+          found = found || (t == md->topics[i].topic && !md->topics[i].err && md->topics[i].partition_cnt > 0);
+        all = all && found;
+      }
+      rd_kafka_metadata_destroy(md);
+    }
+    if (!all) std::this_thread::sleep_for(100ms);
+  }
+  rd_kafka_destroy(rk);
+  return all;
+}
+
 std::optional<std::string> dedicated_kafka::libs_dir() {
   const fs::path root = test::env_or("HERALD_SOURCE_DIR", fs::current_path().string());
   std::error_code ec;

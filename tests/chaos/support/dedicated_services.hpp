@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "integration/support/e2e_harness.hpp"
 
@@ -84,5 +85,10 @@ class dedicated_kafka {
 
 // Whether a Kafka broker at `brokers` answers a metadata request within the timeout.
 bool kafka_answers(const std::string& brokers, std::chrono::milliseconds timeout);
+// Waits until the broker's metadata lists every topic with its partitions (a fresh broker's
+// metadata trails CreateTopics by a moment, and Herald's start-up check of its output topics
+// would find them unknown). False on timeout.
+bool wait_for_topics(const std::string& brokers, const std::vector<std::string>& topics,
+                     std::chrono::milliseconds timeout);
 
 }  // namespace herald::chaos
