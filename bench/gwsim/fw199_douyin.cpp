@@ -206,6 +206,14 @@ void write_item(Writer& w, std::string_view order_id, int c, std::string_view me
 
 }  // namespace
 
+void shuffle_moving_every_element(std::vector<std::string>& elements, Rng& rng) {
+  // Sattolo's algorithm: a uniformly random cyclic permutation, which has no fixed point.
+  for (std::size_t i = elements.size(); i > 1; --i) {
+    const std::size_t j = static_cast<std::size_t>(rng.next() % (i - 1));
+    std::swap(elements[i - 1], elements[j]);
+  }
+}
+
 SendOutcome douyin_throttled_answer() {
   return SendOutcome{call_error(code::throttled, throttled_message), code::throttled, 0, 0};
 }
@@ -258,18 +266,30 @@ SendOutcome handle_douyin_send(std::string_view content_type, std::string_view b
   put(w, "ok");
   key(w, "data");
   w.StartArray();
+  // --douyin-shuffle-answers: each element written apart, then all in another order. Off (the
+  // benchmark's case), they go straight into the answer.
+  std::vector<std::string> elements;
+  rapidjson::StringBuffer element_sb;
+  const auto emit = [&](std::string_view order_id, int c, std::string_view message, std::string_view detail,
+                        std::string_view id) {
+    if (!config.douyin_shuffle_answers) return write_item(w, order_id, c, message, detail, id);
+    element_sb.Clear();
+    Writer ew(element_sb);
+    write_item(ew, order_id, c, message, detail, id);
+    elements.emplace_back(element_sb.GetString(), element_sb.GetSize());
+  };
   for (const auto& item : list.GetArray()) {
     const std::string_view order_id = string_member(item, "order_id");
     if (auto problem = item_problem(item)) {
       counters.reject_item(reason::invalid_item);
       ++out.items_rejected;
-      write_item(w, order_id, 1, douyin_item_message::illegal_parameter, *problem, "");
+      emit(order_id, 1, douyin_item_message::illegal_parameter, *problem, "");
       continue;
     }
     if (template_id.starts_with("BAD_")) {
       counters.reject_item(reason::template_not_found);
       ++out.items_rejected;
-      write_item(w, order_id, 1, douyin_item_message::template_not_found, {}, "");
+      emit(order_id, 1, douyin_item_message::template_not_found, {}, "");
       continue;
     }
     const bool by_order = item["biz_type"].GetInt() == 1;
@@ -279,13 +299,17 @@ SendOutcome handle_douyin_send(std::string_view content_type, std::string_view b
     if (!store.try_accept(k, day, config.daily_limit)) {
       counters.reject_item(reason::daily_limit);
       ++out.items_rejected;
-      write_item(w, order_id, 1, item_message::daily_limit, {}, "");
+      emit(order_id, 1, item_message::daily_limit, {}, "");
       continue;
     }
     ++out.items_accepted;
     std::string id = message_id(ids);
-    write_item(w, order_id, 0, "", {}, id);
+    emit(order_id, 0, "", {}, id);
     store.remember_message_id(std::move(id), now_ms);
+  }
+  if (config.douyin_shuffle_answers) {
+    shuffle_moving_every_element(elements, ids);
+    for (const auto& e : elements) w.RawValue(e.data(), e.size(), rapidjson::kObjectType);
   }
   w.EndArray();
   w.EndObject();

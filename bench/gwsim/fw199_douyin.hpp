@@ -5,7 +5,9 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "fw199_taobao.hpp"  // SendConfig, SendOutcome, the call-level codes, item_message::daily_limit
 #include "rng.hpp"
@@ -33,6 +35,10 @@ inline constexpr std::string_view template_not_found = "模板不存在";
 SendOutcome handle_douyin_send(std::string_view content_type, std::string_view body,
                                const SendConfig& config, Store& store, std::int64_t now_unix,
                                Rng& ids, std::int64_t now_ms = -1);
+
+// With config.douyin_shuffle_answers the answer's elements come in another order than the
+// request: shuffle_moving_every_element (a random cycle: with two or more, none stays in place).
+void shuffle_moving_every_element(std::vector<std::string>& elements, Rng& rng);
 
 // The answer to a send call the per-account cap refused: the Taobao endpoint's code and message
 // (the same gateway, and Herald reads its call level with the same rule) in this endpoint's

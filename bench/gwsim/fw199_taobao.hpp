@@ -22,6 +22,9 @@ struct SendConfig {
   std::size_t max_items = 100;         // request_data elements per call
   std::uint32_t receipt_hide_ms = 0;   // receipts absent from queries this long after acceptance
   std::uint32_t receipt_delay_ms = 0;  // then status 1 (waiting) until this long after acceptance
+  // fw199 抖店: answer elements in another order than the request (every one moved), as the
+  // vendor's own sample answer has them: only the echoed order_id then tells which is whose.
+  bool douyin_shuffle_answers = false;
 };
 
 // Call-level codes (HTTP 200 with this in "code").

@@ -58,6 +58,8 @@ int main(int argc, char** argv) {
   app.add_option("--receipt-delay-ms", sim.receipt_delay_ms,
                  "receipt queries report a send as waiting (status 1) until this long after its acceptance")
       ->capture_default_str();
+  app.add_flag("--douyin-shuffle-answers", sim.douyin_shuffle_answers,
+               "fw199 抖店 answers list their items in another order than the request (every one moved)");
   app.add_option("--seed", sim.seed, "seed of the fault and id generator")->capture_default_str();
   app.add_option("--port-file", server.port_file, "write the bound port to this file");
   app.add_option("--idle-timeout-s", server.idle_timeout_s,

@@ -43,6 +43,7 @@ Simulator::Simulator(SimConfig config)
   send_config_.daily_limit = config.daily_limit;
   send_config_.receipt_hide_ms = config.receipt_hide_ms;
   send_config_.receipt_delay_ms = config.receipt_delay_ms;
+  send_config_.douyin_shuffle_answers = config.douyin_shuffle_answers;
 }
 
 Reply Simulator::handle(std::string_view method, std::string_view target,
@@ -192,6 +193,8 @@ std::string Simulator::settings_json() const {
   w.Uint(send_config_.receipt_delay_ms);
   w.Key("rate_limit_qps");
   w.Uint(faults_.rate_limit_qps);
+  w.Key("douyin_shuffle_answers");
+  w.Bool(send_config_.douyin_shuffle_answers);
   w.EndObject();
   return std::string(sb.GetString(), sb.GetSize());
 }
@@ -204,9 +207,15 @@ std::optional<std::string> Simulator::apply_settings(std::string_view json) {
   std::uint32_t daily_limit = send_config_.daily_limit;
   std::uint32_t receipt_hide_ms = send_config_.receipt_hide_ms;
   std::uint32_t receipt_delay_ms = send_config_.receipt_delay_ms;
+  bool douyin_shuffle_answers = send_config_.douyin_shuffle_answers;
   for (const auto& m : doc.GetObject()) {
     const std::string_view name(m.name.GetString(), m.name.GetStringLength());
     const auto& v = m.value;
+    if (name == "douyin_shuffle_answers") {
+      if (!v.IsBool()) return std::string(name) + " must be true or false";
+      douyin_shuffle_answers = v.GetBool();
+      continue;
+    }
     double* rate = name == "fault_5xx"           ? &next.p_5xx
                    : name == "fault_reset"       ? &next.p_reset
                    : name == "fault_slow"        ? &next.p_slow
@@ -234,6 +243,7 @@ std::optional<std::string> Simulator::apply_settings(std::string_view json) {
   send_config_.daily_limit = daily_limit;
   send_config_.receipt_hide_ms = receipt_hide_ms;
   send_config_.receipt_delay_ms = receipt_delay_ms;
+  send_config_.douyin_shuffle_answers = douyin_shuffle_answers;
   return std::nullopt;
 }
 

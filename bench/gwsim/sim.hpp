@@ -35,6 +35,7 @@ struct SimConfig {
   std::uint32_t daily_limit = 10;
   std::uint32_t receipt_hide_ms = 0;   // receipts absent from queries this long after acceptance
   std::uint32_t receipt_delay_ms = 0;  // then waiting (status 1) until this long after acceptance
+  bool douyin_shuffle_answers = false;  // SendConfig::douyin_shuffle_answers
   FaultSettings faults;
   std::uint64_t seed = 1;
 };
@@ -74,6 +75,7 @@ class Simulator {
   std::uint32_t daily_limit() const { return send_config_.daily_limit; }
   std::uint32_t receipt_hide_ms() const { return send_config_.receipt_hide_ms; }
   std::uint32_t receipt_delay_ms() const { return send_config_.receipt_delay_ms; }
+  bool douyin_shuffle_answers() const { return send_config_.douyin_shuffle_answers; }
 
   // The current fault settings as the JSON that POST /_sim/faults accepts.
   std::string settings_json() const;

@@ -4,7 +4,10 @@
 
 #include <rapidjson/document.h>
 
+#include <optional>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "aliyun_rpc.hpp"
 #include "aliyun_sign.hpp"
@@ -468,6 +471,79 @@ TEST_CASE("douyin: items are checked independently; BAD_ templates and the daily
   CHECK(items.at("daily_limit") == 2);
   CHECK(items.at("template_not_found") == 1);
   CHECK(f.store.counters().items_accepted == 2);
+}
+
+TEST_CASE("douyin: shuffled answers move every element and keep each one's own echo and result") {
+  for (std::size_t n : {0u, 1u, 2u, 3u, 7u, 100u}) {
+    CAPTURE(n);
+    std::vector<std::string> v;
+    for (std::size_t i = 0; i < n; ++i) v.push_back(std::to_string(i));
+    Rng rng(n + 1);
+    shuffle_moving_every_element(v, rng);
+    REQUIRE(v.size() == n);
+    std::set<std::string> seen(v.begin(), v.end());
+    CHECK(seen.size() == n);  // a permutation
+    for (std::size_t i = 0; i < n && n > 1; ++i) CHECK(v[i] != std::to_string(i));  // every one moved
+  }
+
+  DouyinFixture f;
+  f.config.douyin_shuffle_answers = true;
+  std::string items;
+  for (int i = 0; i < 6; ++i) {
+    if (i) items += ',';
+    // o3 is refused (no post_tel) so that a failure must stay with its own echo too.
+    items += R"({"biz_type":0,"order_id":"o)" + std::to_string(i) + R"(","post_tel":")" +
+             (i == 3 ? std::string() : "tel" + std::to_string(i)) + R"(","template_param":"{}"})";
+  }
+  const auto doc = f.send_douyin(douyin_body(douyin_rd(items)));
+  REQUIRE(doc["code"].GetInt() == 0);
+  const auto& data = doc["data"];
+  REQUIRE(data.Size() == 6);
+  std::set<std::string> echoed;
+  for (rapidjson::SizeType i = 0; i < data.Size(); ++i) {
+    const std::string echo = str(data[i]["order_id"]);
+    CHECK(echo != "o" + std::to_string(i));  // not at its request position
+    echoed.insert(echo);
+    if (echo == "o3") {
+      CHECK(data[i]["code"].GetInt() == 1);
+      CHECK(str(data[i]["message_id"]).empty());
+    } else {
+      CHECK(data[i]["code"].GetInt() == 0);
+      CHECK(is_uuid_like(str(data[i]["message_id"])));
+    }
+  }
+  CHECK(echoed.size() == 6);
+  CHECK(f.store.counters().items_accepted == 5);
+}
+
+TEST_CASE("douyin: shuffled answers are off by default, set by --douyin-shuffle-answers or /_sim/faults") {
+  SimConfig config;
+  config.secrets = {{"app1", "test-secret"}};
+  Simulator off(config);
+  CHECK_FALSE(off.douyin_shuffle_answers());
+  config.douyin_shuffle_answers = true;
+  Simulator sim(config);
+  CHECK(sim.douyin_shuffle_answers());
+  CHECK(sim.settings_json().find(R"("douyin_shuffle_answers":true)") != std::string::npos);
+  CHECK(sim.apply_settings(R"({"douyin_shuffle_answers":false})") == std::nullopt);
+  CHECK_FALSE(sim.douyin_shuffle_answers());
+  CHECK(sim.apply_settings(R"({"douyin_shuffle_answers":1,"latency_ms":5})") ==
+        std::optional<std::string>("douyin_shuffle_answers must be true or false"));
+  CHECK(sim.faults().latency_ms == 0);  // all or nothing
+  CHECK(sim.handle("POST", "/_sim/faults", "", R"({"douyin_shuffle_answers":true})", now).status == 200);
+  CHECK(sim.douyin_shuffle_answers());
+
+  const std::string rd =
+      douyin_rd(R"({"biz_type":1,"order_id":"a","template_param":"{}"},{"biz_type":1,"order_id":"b","template_param":"{}"})");
+  Reply r = sim.handle("POST", std::string(douyin_send_path), "application/x-www-form-urlencoded", douyin_body(rd), now);
+  rapidjson::Document doc;
+  doc.Parse(r.body.c_str());
+  REQUIRE(doc["data"].Size() == 2);
+  CHECK(str(doc["data"][0]["order_id"]) == "b");
+  CHECK(str(doc["data"][1]["order_id"]) == "a");
+  r = off.handle("POST", std::string(douyin_send_path), "application/x-www-form-urlencoded", douyin_body(rd), now);
+  doc.Parse(r.body.c_str());
+  CHECK(str(doc["data"][0]["order_id"]) == "a");
 }
 
 TEST_CASE("douyin: routing, faults, and the send-result query from the store") {
