@@ -225,15 +225,19 @@ void redis_proxy::accept_connections() {
   while (!is_listening_) std::this_thread::sleep_for(std::chrono::milliseconds(5));
 }
 
-// On the proxy thread: the listening state the caller asked for.
+// On the proxy thread: the listening state the caller asked for. While refusing, the old socket
+// stays bound but out of LISTEN (shutdown() on a Linux listener: connects to it are refused), so
+// no connect() can take the port as its ephemeral one meanwhile; a new listener binds beside it
+// (both SO_REUSEADDR) before it is closed.
 void redis_proxy::apply_listening() {
   if (!want_listening_ && is_listening_) {
-    ::close(listen_fd_);
-    listen_fd_ = -1;
+    ::shutdown(listen_fd_, SHUT_RDWR);
     for (link* l : links_) l->is_closed = true;
     is_listening_ = false;
   } else if (want_listening_ && !is_listening_) {
-    listen_fd_ = open_listener(port_);
+    const int fresh = open_listener(port_);
+    ::close(listen_fd_);
+    listen_fd_ = fresh;
     is_listening_ = true;
   }
 }
@@ -374,7 +378,7 @@ void redis_proxy::run() {
     apply_listening();
     fds.clear();
     fds.push_back({wake_pipe_[0], POLLIN, 0});
-    fds.push_back({listen_fd_, static_cast<short>(listen_fd_ >= 0 ? POLLIN : 0), 0});
+    fds.push_back({listen_fd_, static_cast<short>(is_listening_ ? POLLIN : 0), 0});
     for (link* l : links_) {
       fds.push_back({l->client_fd, static_cast<short>((l->closing ? 0 : POLLIN) | (l->to_client.empty() ? 0 : POLLOUT)), 0});
       fds.push_back({l->server_fd, static_cast<short>((l->closing ? 0 : POLLIN) | (l->to_server.empty() ? 0 : POLLOUT)), 0});
@@ -386,7 +390,7 @@ void redis_proxy::run() {
       [[maybe_unused]] auto ignored = ::read(wake_pipe_[0], drain, sizeof drain);
     }
     apply_listening();
-    if (listen_fd_ >= 0 && (fds[1].revents & POLLIN)) accept_one();
+    if (is_listening_ && (fds[1].revents & POLLIN)) accept_one();
     for (std::size_t i = 0; i < links_.size() && 2 + 2 * i + 1 < fds.size(); ++i) {
       link& l = *links_[i];
       if (l.is_closed) continue;
