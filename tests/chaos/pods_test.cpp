@@ -35,7 +35,12 @@ TEST_CASE("chaos: pods joining and one dying mid-run in one group leave one outc
   // 30 events/s per batching account and pod: the backlog outlasts the joins and the kill.
   opt.batch_account_qps = 3;
   rig r(opt);
-  const auto produced = r.produce_events(events, "pods");
+  // A third of the backlog before each start: every join meets work in flight, whatever the pace.
+  std::vector<source_ref> produced = r.produce_events(events / 3, "pods-a");
+  auto produce_more = [&](const std::string& tag) {
+    const auto more = r.produce_events(events / 3, tag);
+    produced.insert(produced.end(), more.begin(), more.end());
+  };
   const int kills = 1;
   const long bound = kills * r.unknown_bound_per_kill();
   std::cerr << "[chaos] pods: " << events << " events on " << opt.event_partitions << " partitions over "
@@ -51,10 +56,12 @@ TEST_CASE("chaos: pods joining and one dying mid-run in one group leave one outc
   std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms(rng)));
   report(progress, r.sim(), "one pod");
 
+  produce_more("pods-b");
   pods["chaos-pod-2"] = r.start_herald("chaos-pod-2");  // two pods: a scale-out rebalance
   std::this_thread::sleep_for(std::chrono::milliseconds(3000 + pause_ms(rng)));
   report(progress, r.sim(), "two pods");
 
+  produce_more("pods-c");
   pods["chaos-pod-3"] = r.start_herald("chaos-pod-3");  // three pods
   std::this_thread::sleep_for(std::chrono::milliseconds(3000 + pause_ms(rng)));
   report(progress, r.sim(), "three pods");
