@@ -60,17 +60,21 @@ struct managed_property {
   std::string_view name;
   std::string_view why;
 };
-constexpr std::array<managed_property, 6> managed_consumer_properties{{
+constexpr std::array<managed_property, 7> managed_consumer_properties{{
     {"bootstrap.servers", "set by Herald from kafka.brokers"},
     {"group.id", "set by Herald from kafka.group_id"},
     {"client.id", "set by Herald from kafka.client_id"},
     {"session.timeout.ms", "set by Herald from kafka.session_timeout_ms"},
     {"enable.auto.commit", "Herald commits offsets itself, only once events are settled"},
     {"enable.auto.offset.store", "Herald commits offsets itself, only once events are settled"},
+    // Herald consumes its own retry topic: an aborted envelope read back would be handled twice.
+    {"isolation.level", "Herald reads only committed records (read_committed)"},
 }};
-constexpr std::array<managed_property, 2> managed_producer_properties{{
+constexpr std::array<managed_property, 4> managed_producer_properties{{
     {"bootstrap.servers", "set by Herald from kafka.brokers"},
     {"client.id", "set by Herald from kafka.client_id"},
+    {"transactional.id", "set by Herald from kafka.transactional_id"},
+    {"transaction.timeout.ms", "set by Herald from kafka.transaction_timeout_ms"},
 }};
 
 template <std::size_t N>
@@ -163,6 +167,17 @@ kafka_config read_kafka(const object_reader& r) {
   r.read_uint("max_in_flight_bytes", k.max_in_flight_bytes, 65536, 4294967295u);
   r.read_uint("max_event_bytes", k.max_event_bytes, 1024, 100000000);
   r.read_uint("commit_interval_ms", k.commit_interval_ms, 1, 3600000);
+  r.read_bool("transactions", k.transactions);
+  // Kafka takes any string; empty keeps the default, made from group_id and the pod's name.
+  r.read_string("transactional_id", k.transactional_id, {.may_be_empty = true, .max_length = 255});
+  r.read_uint("transaction_interval_ms", k.transaction_interval_ms, 1, 60000);
+  // Kafka's transaction.max.timeout.ms (15 minutes by default) is the upper end brokers take.
+  r.read_uint("transaction_timeout_ms", k.transaction_timeout_ms, 1000, 900000);
+  if (k.transactions && k.transaction_interval_ms >= k.transaction_timeout_ms)
+    r.fail_at(r.has("transaction_interval_ms") ? "transaction_interval_ms" : "transaction_timeout_ms",
+              "transaction_interval_ms (" + std::to_string(k.transaction_interval_ms) +
+                  ") must be less than transaction_timeout_ms (" + std::to_string(k.transaction_timeout_ms) +
+                  "): the broker would abort every transaction before its commit");
   k.consumer_properties = read_properties(r, "consumer_properties", managed_consumer_properties);
   k.producer_properties = read_properties(r, "producer_properties", managed_producer_properties);
   return k;
@@ -313,8 +328,8 @@ herald_config parse_config(std::string_view json_text, const getenv_function& ge
   read_section(root, "kafka", cfg.kafka, read_kafka,
                {"brokers", "group_id", "client_id", "topics", "results_topic", "dlq_topic", "retry_topic", "delay_topic",
                 "session_timeout_ms", "max_in_flight", "max_in_flight_per_partition", "max_in_flight_per_account",
-                "max_in_flight_bytes", "max_event_bytes", "commit_interval_ms",
-                "consumer_properties", "producer_properties"});
+                "max_in_flight_bytes", "max_event_bytes", "commit_interval_ms", "transactions", "transactional_id",
+                "transaction_interval_ms", "transaction_timeout_ms", "consumer_properties", "producer_properties"});
   read_section(root, "redis", cfg.redis, read_redis,
                {"host", "port", "username", "password", "db", "key_prefix", "connect_timeout_ms",
                 "command_timeout_ms", "reconnect_backoff_min_ms", "reconnect_backoff_max_ms"});

@@ -167,6 +167,11 @@ std::string to_redacted_json(const herald_config& cfg) {
   o.number("max_in_flight_bytes", k.max_in_flight_bytes);
   o.number("max_event_bytes", k.max_event_bytes);
   o.number("commit_interval_ms", k.commit_interval_ms);
+  o.boolean("transactions", k.transactions);
+  // As configured: an empty one is made at start-up from the pod's name (logged then).
+  o.string("transactional_id", k.transactional_id);
+  o.number("transaction_interval_ms", k.transaction_interval_ms);
+  o.number("transaction_timeout_ms", k.transaction_timeout_ms);
   o.properties("consumer_properties", k.consumer_properties);
   o.properties("producer_properties", k.producer_properties);
   o.end();

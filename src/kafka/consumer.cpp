@@ -43,6 +43,8 @@ struct consumer::impl : std::enable_shared_from_this<consumer::impl> {
   bool is_closed = false;
   bool is_drain_posted = false;
   bool is_gated = false;
+  // Offsets go only through the producer's transactions (kafka.transactions).
+  bool is_transactional = false;
   std::unique_ptr<boost::asio::steady_timer> keepalive;
 
   // librdkafka before 2.2 (Debian 12's is 2.0.2) stops fetching once the consumer queue holds
@@ -90,11 +92,14 @@ struct consumer::impl : std::enable_shared_from_this<consumer::impl> {
       if (self->h.on_assigned) self->h.on_assigned(list);
     } else {
       // Settled offsets of the revoked partitions are stored by the handler and committed here,
-      // so the next owner starts exactly after what this worker finished.
+      // so the next owner starts exactly after what this worker finished. With transactions the
+      // handler drops what is not committed yet: the next owner starts after the last transaction.
       if (self->h.on_revoked) self->h.on_revoked(list);
-      rd_kafka_resp_err_t cerr = rd_kafka_commit(rk, nullptr, 0);
-      if (cerr && cerr != RD_KAFKA_RESP_ERR__NO_OFFSET)
-        log::warn("kafka commit on revoke failed", {{"error", rd_kafka_err2str(cerr)}});
+      if (!self->is_transactional) {
+        rd_kafka_resp_err_t cerr = rd_kafka_commit(rk, nullptr, 0);
+        if (cerr && cerr != RD_KAFKA_RESP_ERR__NO_OFFSET)
+          log::warn("kafka commit on revoke failed", {{"error", rd_kafka_err2str(cerr)}});
+      }
       if (is_cooperative) {
         if (auto* e = rd_kafka_incremental_unassign(rk, parts)) {
           log::error("kafka unassign failed", {{"error", rd_kafka_error_string(e)}});
@@ -189,6 +194,7 @@ consumer::consumer(boost::asio::any_io_executor ex, const config::kafka_config& 
   impl_->ex = ex;
   impl_->h = std::move(h);
   impl_->topics = cfg.topics;
+  impl_->is_transactional = cfg.transactions;
   // Events that wait (docs/retries.md) come back through these; the same group consumes them.
   for (const auto* t : {&cfg.retry_topic, &cfg.delay_topic})
     if (!t->empty()) impl_->topics.push_back(*t);
@@ -197,7 +203,11 @@ consumer::consumer(boost::asio::any_io_executor ex, const config::kafka_config& 
        {"group.id", cfg.group_id},
        {"client.id", cfg.client_id},
        {"partition.assignment.strategy", "cooperative-sticky"},
-       {"enable.auto.commit", "true"},
+       // With transactions the producer commits offsets with the records that settle them.
+       {"enable.auto.commit", cfg.transactions ? "false" : "true"},
+       // Herald consumes its own retry and delay topics: a record of an aborted transaction
+       // (a retry envelope) must never be read back.
+       {"isolation.level", "read_committed"},
        {"auto.commit.interval.ms", std::to_string(cfg.commit_interval_ms)},
        // Offsets are stored by Herald only once an event is settled (watermark), never on poll.
        {"enable.auto.offset.store", "false"},
@@ -305,6 +315,7 @@ void consumer::seek(const topic_partition& tp, std::int64_t offset) {
 }
 
 void consumer::store_offset(const topic_partition& tp, std::int64_t next_offset) {
+  if (impl_->is_transactional) return;
   tp_list l;
   rd_kafka_topic_partition_list_add(l.list, tp.topic.c_str(), tp.partition)->offset = next_offset;
   rd_kafka_resp_err_t err = rd_kafka_offsets_store(impl_->rk, l.list);
@@ -316,9 +327,16 @@ void consumer::store_offset(const topic_partition& tp, std::int64_t next_offset)
 }
 
 void consumer::commit_now() {
+  if (impl_->is_transactional) return;
   rd_kafka_resp_err_t err = rd_kafka_commit(impl_->rk, nullptr, 0);
   if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
     log::warn("kafka commit failed", {{"error", rd_kafka_err2str(err)}});
+}
+
+std::shared_ptr<void> consumer::group_metadata() const {
+  return std::shared_ptr<void>(rd_kafka_consumer_group_metadata(impl_->rk), [](void* md) {
+    rd_kafka_consumer_group_metadata_destroy(static_cast<rd_kafka_consumer_group_metadata_t*>(md));
+  });
 }
 
 void consumer::close() {

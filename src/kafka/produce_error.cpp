@@ -52,6 +52,7 @@ std::string_view to_string(produce_error e) noexcept {
     case produce_error::record_too_large: return "record_too_large";
     case produce_error::topic_unusable: return "topic_unusable";
     case produce_error::fatal: return "fatal";
+    case produce_error::dropped: return "dropped";
   }
   return "unknown";
 }

@@ -105,6 +105,18 @@ struct kafka_config {
   // bounds the retry envelopes Herald writes (checked against message.max.bytes at start-up).
   std::uint32_t max_event_bytes = 64 * 1024;
   std::uint32_t commit_interval_ms = 1000;
+  // Outcomes, DLQ copies, retry envelopes and the consumed offsets they settle are committed
+  // together in Kafka transactions (KIP-447), so that a read_committed reader sees exactly one
+  // outcome per consumed record across crashes and rebalances. false: an idempotent producer and
+  // the consumer's periodic commit of stored offsets (commit_interval_ms).
+  bool transactions = true;
+  // Empty: "<group_id>-<instance>", the instance from POD_NAME, else HOSTNAME, else the host name:
+  // stable across restarts of one pod, so that the next start aborts what the last left open.
+  std::string transactional_id;
+  std::uint32_t transaction_interval_ms = 100;  // how often the open transaction is committed
+  // librdkafka's transaction.timeout.ms: the broker aborts a vanished pod's open transaction
+  // after this long (its partitions' records and offsets wait for that meanwhile).
+  std::uint32_t transaction_timeout_ms = 10000;
   std::map<std::string, std::string> consumer_properties;  // passed to librdkafka as they are
   std::map<std::string, std::string> producer_properties;
 };

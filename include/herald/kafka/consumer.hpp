@@ -41,9 +41,15 @@ class consumer {
   // The next message delivered from the partition is the one at offset (use while it is paused).
   void seek(const topic_partition& tp, std::int64_t offset);
   // Stores the next offset to consume for a partition; the periodic commit picks it up.
+  // With kafka.transactions offsets are committed only in the producer's transactions: then this,
+  // commit_now() and the commits on revoke and close do nothing (and auto-commit is off).
   void store_offset(const topic_partition& tp, std::int64_t next_offset);
   void commit_now();
-  // Commits, leaves the group and stops polling.
+  // The group's current membership (member id, generation) as librdkafka's opaque
+  // rd_kafka_consumer_group_metadata_t, fresh at each call, for a transactional producer's offset
+  // commits (KIP-447: a member the group has moved on from cannot commit). Never null.
+  std::shared_ptr<void> group_metadata() const;
+  // Commits (without transactions), leaves the group and stops polling.
   void close();
 
  private:

@@ -13,6 +13,9 @@ enum class produce_error {
   record_too_large,  // this record is over the producer's or the broker's limit: only a smaller one fits
   topic_unusable,    // the topic does not exist, may not be written, or refuses Herald's records
   fatal,             // the producer itself cannot go on (idempotence broken, a refused configuration)
+  // Not produced, by Herald's choice: its source partition was given up before its transaction
+  // committed (producer::drop_sources). Never a librdkafka code's meaning.
+  dropped,
 };
 
 // Codes are rd_kafka_resp_err_t values; a code Herald does not know is transient (retried slowly

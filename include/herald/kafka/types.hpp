@@ -15,6 +15,16 @@ struct topic_partition {
   auto operator<=>(const topic_partition&) const = default;
 };
 
+// Which consumed partition a produced record settles (the pipeline numbers its partitions); 0 = none.
+// A transactional producer never commits a record whose source was dropped (producer::drop_sources).
+using source_tag = std::uint64_t;
+
+// The next offset to consume of a partition, committed with a transaction's records (KIP-447).
+struct committed_offset {
+  topic_partition tp;
+  std::int64_t next_offset = 0;
+};
+
 struct topic_partition_hash {
   std::size_t operator()(const topic_partition& tp) const noexcept {
     return std::hash<std::string>{}(tp.topic) * 31 + static_cast<std::size_t>(tp.partition);
@@ -49,7 +59,10 @@ struct header {
 };
 
 // The end of one produced message. A failure here is permanent (the producer retried transient
-// ones itself); it is never reported from inside produce(), always later on the io thread.
+// ones itself); it is never reported from inside produce(), always later on the io thread. A
+// transactional producer reports delivered only once the record's transaction has committed, a
+// failure after that transaction was aborted, and kind dropped for a record whose source was
+// dropped before its commit.
 struct delivery_report {
   bool is_delivered = true;
   produce_error kind = produce_error::transient;  // when not delivered

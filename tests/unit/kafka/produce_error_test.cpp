@@ -83,6 +83,7 @@ TEST_CASE("the kinds have names for log lines") {
   CHECK(to_string(produce_error::record_too_large) == "record_too_large");
   CHECK(to_string(produce_error::topic_unusable) == "topic_unusable");
   CHECK(to_string(produce_error::fatal) == "fatal");
+  CHECK(to_string(produce_error::dropped) == "dropped");
 }
 
 TEST_CASE("a transient failure is produced again after 100 ms, doubling, at most 30 s apart") {
