@@ -128,7 +128,12 @@ TEST_CASE("chaos: 30 % gateway faults and a refusing gateway on every gateway ki
     CHECK_MESSAGE(failed == 0, account, " (", kind, ") has ", failed, " failed outcomes");
     if (kind != "aliyun_sms" && kind != "aliyun_card") continue;
     const long unknown = statuses.count("unknown") ? statuses.at("unknown") : 0;
-    CHECK_MESSAGE(unknown == 0, account, " (", kind, ", receipt query) has ", unknown, " unknown outcomes");
+    std::string examples;
+    int shown = 0;
+    for (const auto& o : progress.outcomes())
+      if (o.account == account && o.status == "unknown" && shown++ < 3) examples += "\n  " + o.event_id + ": " + o.reason;
+    CHECK_MESSAGE(unknown == 0, account, " (", kind, ", receipt query) has ", unknown, " unknown outcomes, e.g.:",
+                  examples);
   }
   require_promises(r.check(produced, bound, "gateway_faults"));
 }
