@@ -49,6 +49,7 @@ struct txn_job {
 struct txn_result {
   enum class kind { began, committed, aborted, fatal } what = kind::began;
   std::string reason;  // aborted, fatal: librdkafka's words
+  rd_kafka_resp_err_t code = RD_KAFKA_RESP_ERR_NO_ERROR;  // aborted: the error that aborted it
 };
 
 std::string error_text(const rd_kafka_error_t* e) {
@@ -163,6 +164,17 @@ struct producer::impl : std::enable_shared_from_this<producer::impl> {
     log::error("kafka producer fatal error", {{"reason", reason}});
     if (is_fatal) return;
     is_fatal = true;
+    if (is_txn) {
+      // A transaction whose partitions could not be added (a topic deleted or forbidden) is not
+      // known to the coordinator, and librdkafka 2.0 turns its abort into a fatal INVALID_TXN_STATE
+      // (librdkafka issue #4849): name the topic that caused it, as the start-up check would.
+      std::vector<std::string> names;
+      for (const auto& [n, t] : topics) names.push_back(n);
+      for (const auto& bad : unusable_topics(names, std::chrono::milliseconds(1000))) {
+        log::error("output topic cannot be written", {{"topic_and_error", bad}});
+        reason += "; output topic cannot be written: " + bad;
+      }
+    }
     fatal_reason = reason;
     if (fatal_cb) {
       // Not from inside librdkafka's callback: the handler stops the worker.
@@ -522,6 +534,7 @@ struct producer::impl : std::enable_shared_from_this<producer::impl> {
         ++aborted_count;
         ++aborts_in_a_row;
         ending_offsets.clear();
+        if (classify_produce_error(r.code) == produce_error::topic_unusable) fail_unusable_topics();
         const std::size_t again = book.ending_size();
         book.aborted([&](txn_record& rec) { hear(rec); });
         const std::size_t produced_again = book.waiting_size();
@@ -548,6 +561,26 @@ struct producer::impl : std::enable_shared_from_this<producer::impl> {
       produce_waiting();
     }
     arm_commit_timer(txn_interval);
+  }
+
+  // The transaction failed for a topic (its partitions could not be added: deleted, forbidden)
+  // without naming it, and its records were never written, so no delivery report says which:
+  // the ending transaction's topics are looked up, and the records of those that cannot be
+  // written fail (their targets hear topic_unusable) instead of being produced again forever.
+  void fail_unusable_topics() {
+    std::vector<std::string> names;
+    for (const auto& [n, t] : topics) names.push_back(n);
+    std::vector<std::string> bad = unusable_topics(names, std::chrono::milliseconds(1000));
+    if (bad.empty()) return;
+    book.fail_ending(
+        [&](const txn_record& rec) -> std::string_view {
+          if (rec.topic >= topics.size()) return {};
+          const std::string& name = topics[rec.topic].first;
+          for (const auto& b : bad)
+            if (b.size() > name.size() + 1 && b.compare(0, name.size(), name) == 0 && b[name.size()] == ':') return b;
+          return {};
+        },
+        produce_error::topic_unusable);
   }
 
   // A record's target hears what became of it (its transaction ended).
@@ -657,6 +690,7 @@ struct producer::impl : std::enable_shared_from_this<producer::impl> {
             rk, list, static_cast<const rd_kafka_consumer_group_metadata_t*>(job.group.get()), -1);
         if (!e) break;
         const std::string why = "send_offsets_to_transaction: " + error_text(e);
+        const rd_kafka_resp_err_t code = rd_kafka_error_code(e);
         const bool is_fatal_error = rd_kafka_error_is_fatal(e);
         const bool is_retriable = rd_kafka_error_is_retriable(e) && !rd_kafka_error_txn_requires_abort(e);
         rd_kafka_error_destroy(e);
@@ -665,7 +699,7 @@ struct producer::impl : std::enable_shared_from_this<producer::impl> {
           break;
         }
         if (!is_retriable || !pause_before_retry(attempt)) {
-          failed = abort(why);
+          failed = abort(why, code);
           break;
         }
         log::warn("kafka transaction offsets not sent, trying again", {{"error", why}});
@@ -677,20 +711,21 @@ struct producer::impl : std::enable_shared_from_this<producer::impl> {
       rd_kafka_error_t* e = rd_kafka_commit_transaction(rk, -1);
       if (!e) return {txn_result::kind::committed, {}};
       const std::string why = "commit_transaction: " + error_text(e);
+      const rd_kafka_resp_err_t code = rd_kafka_error_code(e);
       const bool is_fatal_error = rd_kafka_error_is_fatal(e);
       const bool is_retriable = rd_kafka_error_is_retriable(e) && !rd_kafka_error_txn_requires_abort(e);
       rd_kafka_error_destroy(e);
       if (is_fatal_error) return {txn_result::kind::fatal, why};
-      if (!is_retriable || !pause_before_retry(attempt)) return abort(why);
+      if (!is_retriable || !pause_before_retry(attempt)) return abort(why, code);
       // Resumable: the same call again finishes what the last one started.
       log::warn("kafka transaction commit failed, trying again", {{"error", why}});
     }
   }
 
-  txn_result abort(const std::string& why) {
+  txn_result abort(const std::string& why, rd_kafka_resp_err_t code = RD_KAFKA_RESP_ERR_NO_ERROR) {
     for (std::uint32_t attempt = 1;; ++attempt) {
       rd_kafka_error_t* e = rd_kafka_abort_transaction(rk, -1);
-      if (!e) return {txn_result::kind::aborted, why};
+      if (!e) return {txn_result::kind::aborted, why, code};
       const std::string error = "abort_transaction: " + error_text(e);
       const bool is_retriable = rd_kafka_error_is_retriable(e) && !rd_kafka_error_is_fatal(e);
       rd_kafka_error_destroy(e);
@@ -720,6 +755,9 @@ struct producer::impl : std::enable_shared_from_this<producer::impl> {
   }
 
   std::size_t flush_txn(std::chrono::milliseconds timeout);
+  // Start-up (warm_up) and a fatal error's diagnosis: "topic: error" of each topic that cannot be
+  // written; blocks up to timeout per topic.
+  std::vector<std::string> unusable_topics(std::span<const std::string> names, std::chrono::milliseconds timeout);
 };
 
 producer::producer(boost::asio::any_io_executor ex, const config::kafka_config& cfg)
@@ -885,17 +923,22 @@ std::uint64_t producer::transactions_committed() const { return impl_->committed
 std::uint64_t producer::transactions_aborted() const { return impl_->aborted_count; }
 
 std::vector<std::string> producer::warm_up(std::span<const std::string> topics, std::chrono::milliseconds timeout) {
+  return impl_->unusable_topics(topics, timeout);
+}
+
+std::vector<std::string> producer::impl::unusable_topics(std::span<const std::string> names,
+                                                         std::chrono::milliseconds timeout) {
   std::vector<std::string> unusable;
-  for (const auto& name : topics) {
+  for (const auto& name : names) {
     if (name.empty()) continue;
     // The handle is the one produce() uses afterwards.
-    rd_kafka_topic_t* rkt = impl_->topic_handle(name);
+    rd_kafka_topic_t* rkt = topic_handle(name);
     if (!rkt) {
       unusable.push_back(name + ": " + rd_kafka_err2str(rd_kafka_last_error()));
       continue;
     }
     const rd_kafka_metadata_t* md = nullptr;
-    rd_kafka_resp_err_t err = rd_kafka_metadata(impl_->rk, 0, rkt, &md, static_cast<int>(timeout.count()));
+    rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, rkt, &md, static_cast<int>(timeout.count()));
     if (err) {
       // No broker answered in time: nothing is known about the topic yet, produce() finds out.
       log::warn("kafka topic metadata not available yet", {{"topic", name}, {"error", rd_kafka_err2str(err)}});

@@ -122,6 +122,20 @@ class transaction_book {
     }
     finish_ending(again);
   }
+  // The ending transaction's records for which pred(record) gives an error text fail with it (a
+  // transaction error that names no record, e.g. its topic was deleted: the producer finds which
+  // topics). Dropped ones stay dropped.
+  template <typename P>
+  void fail_ending(P&& pred, produce_error kind) {
+    for (auto& r : ending_) {
+      if (r.state == record_state::dropped) continue;
+      if (std::string_view error = pred(r); !error.empty()) {
+        r.state = record_state::failed;
+        r.kind = kind;
+        r.error.assign(error);
+      }
+    }
+  }
   // The ending transaction aborted: hear(txn_record&) for its failed and dropped records; the
   // others wait to be produced again, before every record that waits already, in their order.
   template <typename F>

@@ -300,3 +300,28 @@ TEST_CASE("sizes count every record the book holds") {
   CHECK(b.waiting_size() == 1);
   CHECK(b.size() == 3);
 }
+
+TEST_CASE("a transaction error that names no record: the records of the topics found unusable fail, the others go again") {
+  transaction_book b;
+  b.began();
+  auto ok = b.add(make_txn_record(0, "k", "outcome", {}, nullptr, {}, 1, false));
+  auto gone = b.add(make_txn_record(1, "k", "dlq copy", {}, nullptr, {}, 2, false));
+  auto dropped = b.add(make_txn_record(1, "k", "dropped dlq copy", {}, nullptr, {}, 3, false));
+  REQUIRE((ok && gone && dropped));
+  const source_tag tags[] = {3};
+  b.drop(tags);
+  b.end_open();
+  b.fail_ending([](const txn_record& r) { return r.topic == 1 ? std::string_view("dlq: Unknown topic") : ""; },
+                produce_error::topic_unusable);
+  heard h;
+  std::vector<std::string> errors;
+  b.aborted([&](txn_record& r) {
+    h(r);
+    errors.push_back(r.error);
+  });
+  CHECK(h.values == std::vector<std::string>{"dlq copy", "dropped dlq copy"});
+  CHECK(h.states == std::vector<record_state>{record_state::failed, record_state::dropped});
+  CHECK(errors[0] == "dlq: Unknown topic");
+  b.began();
+  CHECK(open_all(b) == std::vector<std::string>{"outcome"});
+}
