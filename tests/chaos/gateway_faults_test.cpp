@@ -82,15 +82,21 @@ TEST_CASE("chaos: 30 % gateway faults and a refusing gateway on every gateway ki
   // average): a gateway that refuses connections must hold its events back, not burn them.
   std::uniform_int_distribution<int> down_ms(6000, 10000);
   std::uniform_real_distribution<double> jitter(-0.4, 0.4);
+  // Outages at least 20 s apart: an ambiguous send's 15 receipt checks (1 s apart) then meet
+  // one outage at most, and keep real look-ups after it.
+  auto last_outage_end = std::chrono::steady_clock::now() - 1h;
   for (int k = 1; k <= outages; ++k) {
     const auto target = static_cast<std::size_t>(events * (k + jitter(rng)) / (outages + 2));
     const auto until = std::chrono::steady_clock::now() + 90s;
-    while (progress.outcomes().size() < target && std::chrono::steady_clock::now() < until) progress.read_to_end(300ms);
+    while ((progress.outcomes().size() < target || std::chrono::steady_clock::now() < last_outage_end + 20s) &&
+           std::chrono::steady_clock::now() < until)
+      progress.read_to_end(300ms);
     const int down = down_ms(rng);
     const auto at = progress.outcomes().size();
     gateway.refuse_connections();
     std::this_thread::sleep_for(std::chrono::milliseconds(down));
     gateway.accept_connections();
+    last_outage_end = std::chrono::steady_clock::now();
     std::cerr << "[chaos] gateway refused connections " << k << "/" << outages << " for " << down << " ms at " << at
               << " outcomes (aimed at " << target << ")\n";
   }
