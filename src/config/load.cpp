@@ -249,6 +249,8 @@ retry_config read_retry(const object_reader& r) {
   r.read_uint("max_in_process_delay_ms", c.max_in_process_delay_ms, 0, 600000);
   r.read_uint("receipt_grace_ms", c.receipt_grace_ms, 0, 86400000);
   r.read_uint("max_receipt_checks", c.max_receipt_checks, 1, 1000);
+  r.read_uint("max_in_process_hold_ms", c.max_in_process_hold_ms, 1000, 3600000);
+  r.read_uint("not_sent_budget_ms", c.not_sent_budget_ms, 0, 7 * 86400000u);
   return c;
 }
 
@@ -338,7 +340,7 @@ herald_config parse_config(std::string_view json_text, const getenv_function& ge
   read_section(root, "batch", cfg.batch, read_batch, {"linger_ms", "guard_batch_max"});
   read_section(root, "retry", cfg.retry, read_retry,
                {"max_attempts", "backoff_base_ms", "backoff_cap_ms", "max_in_process_delay_ms", "receipt_grace_ms",
-                "max_receipt_checks"});
+                "max_receipt_checks", "max_in_process_hold_ms", "not_sent_budget_ms"});
   read_section(root, "http", cfg.http, read_http,
                {"ca_file", "verify_peer", "connect_timeout_ms", "request_timeout_ms", "max_connections_per_endpoint"});
   read_section(root, "log", cfg.log, read_log, {"level"});

@@ -37,14 +37,18 @@ void worker::impl::produce_dlq_copy(item* it) {
                {"kept_bytes", static_cast<std::int64_t>(value.size())},
                {"max_record_bytes", static_cast<std::int64_t>(limit)}});
   }
-  producer->produce(cfg.kafka.dlq_topic, key, value, {headers, count}, &it->dlq, {it->is_key_null, it->is_raw_null});
+  producer->produce(cfg.kafka.dlq_topic, key, value, {headers, count}, &it->dlq, {it->is_key_null, it->is_raw_null},
+                    it->part->tag);
 }
 
 void dlq_delivery::on_delivery(const kafka::delivery_report& report) {
   item* it = owner;
   worker::impl* core = it->core;
-  if (report.is_delivered) {
-    if (--it->pending_deliveries == 0) core->on_outcome_durable(it);
+  if (report.is_delivered || report.kind == kafka::produce_error::dropped) {
+    if (--it->pending_deliveries == 0) {
+      if (core->is_revoked(it)) core->drop(it);
+      else core->on_outcome_durable(it);
+    }
     return;
   }
   ++core->stats.produce_failures;

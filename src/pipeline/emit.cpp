@@ -16,18 +16,18 @@ void worker::impl::settle(item* it, model::status st, std::string reason) {
   emit(it);
 }
 
-void worker::impl::settle(decision&& d) {
-  item* it = d.it;
-  it->out.st = d.st;
-  it->out.reason = std::move(d.reason);
-  it->out.outcome_class = std::move(d.outcome_class);
-  it->out.gateway_code = std::move(d.code);
-  it->out.gateway_message_id = std::move(d.message_id);
-  it->out.policy = std::move(d.policy);
-  emit(it);
+void worker::impl::settle_offset(item* it) {
+  if (it->is_offset_settled) return;
+  it->is_offset_settled = true;
+  if (it->part->marks.settle(it->offset)) it->part->is_dirty = true;
 }
 
 void worker::impl::emit(item* it) {
+  // A partition revoked meanwhile: its new owner delivers the record again and ends it there.
+  if (is_revoked(it)) {
+    drop(it);
+    return;
+  }
   move_to(it, stage::emitting);
   auto& o = it->out;
   // The event is done with: its identity moves into the outcome (log lines use out.event_id).
@@ -44,7 +44,7 @@ void worker::impl::emit(item* it) {
   it->outcome_json = model::to_json(o);
 
   // The first copy of a notification decides for the copies that waited behind it.
-  release_followers(it, "ended ", model::to_string(o.st));
+  release_followers(it);
 
   it->pending_deliveries = 1;
   if (o.st == model::status::invalid || it->to_dlq) {
@@ -54,12 +54,30 @@ void worker::impl::emit(item* it) {
     produce_dlq_copy(it);
   }
   // The item keeps the record until its delivery report: librdkafka need not copy it.
-  producer->produce_borrowed(cfg.kafka.results_topic, o.event_id, it->outcome_json, {}, it);
+  producer->produce_borrowed(cfg.kafka.results_topic, o.event_id, it->outcome_json, {}, it, it->part->tag);
+  // In a transaction, the offset commits with the records given so far (offsets_now).
+  if (producer->is_transactional()) settle_offset(it);
+}
+
+std::vector<kafka::committed_offset> worker::impl::offsets_now() {
+  std::vector<kafka::committed_offset> out;
+  out.reserve(partitions.size());
+  for (auto& p : partitions) {
+    p->is_dirty = false;
+    // A partition holding a record that can never be written commits nothing more (fail_stop).
+    if (p->is_blocked) continue;
+    if (auto next = p->marks.committable()) out.push_back({p->tp, *next});
+  }
+  return out;
 }
 
 void item::on_delivery(const kafka::delivery_report& report) {
-  if (report.is_delivered) {
-    if (--pending_deliveries == 0) core->on_outcome_durable(this);
+  if (report.is_delivered || report.kind == kafka::produce_error::dropped) {
+    // Dropped: its partition was revoked before its transaction committed; the new owner has it.
+    if (--pending_deliveries == 0) {
+      if (core->is_revoked(this)) core->drop(this);
+      else core->on_outcome_durable(this);
+    }
     return;
   }
   // A permanent failure (the producer retried the transient ones): producing the same record
@@ -88,7 +106,7 @@ void item::on_delivery(const kafka::delivery_report& report) {
 }
 
 void worker::impl::on_outcome_durable(item* it) {
-  if (it->part->marks.settle(it->offset)) it->part->is_dirty = true;
+  settle_offset(it);
   --total_in_flight;
   in_flight_bytes -= it->held_bytes;
   uncount_for_account(it);
@@ -104,9 +122,17 @@ void worker::impl::finish_stop() {
   auto done = std::move(on_stopped);
   on_stopped = nullptr;
   stop_timer.cancel();
-  store_offsets();
-  consumer->close();
-  std::size_t left = producer->flush(std::chrono::seconds(10));
+  std::size_t left = 0;
+  if (producer->is_transactional()) {
+    // The last transaction commits what is settled before the group is left: closing the consumer
+    // revokes every partition, which drops what is not committed yet.
+    left = producer->flush(std::chrono::seconds(10));
+    consumer->close();
+  } else {
+    store_offsets();
+    consumer->close();
+    left = producer->flush(std::chrono::seconds(10));
+  }
   redis->stop();
   http->close_all();
   if (admin) admin->stop();

@@ -16,6 +16,9 @@ constexpr std::chrono::seconds fail_stop_drain{10};
 void worker::impl::mark_undeliverable(item* it) {
   if (it->is_undeliverable) return;
   it->is_undeliverable = true;
+  // Its offset may already be settled (a transaction settles it when the record is given): the
+  // partition commits nothing more, so that the record is delivered again after the restart.
+  it->part->is_blocked = true;
   ++undeliverable;
   // A stop under way waits for no item like this one: if it was the last to wait for, stop now.
   if (is_stopping && total_in_flight == undeliverable)

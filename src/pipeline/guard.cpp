@@ -32,43 +32,52 @@ void worker::impl::schedule_guard() {
 
 boost::asio::awaitable<void> worker::impl::run_guard(std::vector<item*> batch) {
   auto self = shared_from_this();
+  // One owner token for the call: retried after a lost answer with the same token, the reserve
+  // recognises its own records and charges nothing twice.
+  const std::string owner = next_owner();
   std::vector<ledger::reserve_item> request;
   request.reserve(batch.size());
-  for (item* it : batch) request.push_back({&it->keys, it->daily_limit});
+  for (item* it : batch) request.push_back({&it->keys, it->daily_limit, it->source_id, it->reserve_mode});
 
   std::chrono::milliseconds backoff{cfg.redis.reconnect_backoff_min_ms};
   for (;;) {
     const std::int64_t now_s = now_ms() / 1000;
-    // New records go into the bucket of the reserve's period; the settle must find them there.
+    // New records go into the bucket of the reserve's period; later calls must find them there.
     const std::int32_t period = ledger->layout().period_of(now_s);
     for (item* it : batch) it->keys.period = period;
-    auto answers = co_await ledger->reserve(request, now_s, ledger::quota_ttl_seconds(now_s, cfg.ledger.quota_utc_offset_minutes));
+    auto answers = co_await ledger->reserve(request, owner, now_s,
+                                            ledger::quota_ttl_seconds(now_s, cfg.ledger.quota_utc_offset_minutes));
     if (answers) {
       for (std::size_t i = 0; i < batch.size(); ++i) {
         item* it = batch[i];
         const auto& a = answers.value()[i];
         switch (a.v) {
           case ledger::verdict::reserved:
-            to_batcher(it);
-            break;
-          case ledger::verdict::already_sent:
-            it->out.gateway_message_id = a.message_id;
-            settle(it, model::status::duplicate, "already sent: the ledger holds a sent record for this event_id");
+            it->owner = owner;
+            it->reserve_mode = ledger::reserve_mode::fresh;
+            if (a.is_taken_over)
+              log::info("ledger reservation of an earlier attempt taken over: nothing of it was written",
+                        {{"event_id", it->ev.event_id}});
+            // Revoked meanwhile: the `r` stays for the new owner to take over.
+            if (is_revoked(it)) drop(it);
+            else to_batcher(it);
             break;
           case ledger::verdict::over_quota:
-            settle(it, model::status::rejected_quota,
-                   std::string("daily limit of ") + std::to_string(it->daily_limit) + " " +
-                       std::string(config::to_string(it->ev.category)) + " messages for this recipient reached");
+            carry_out(it, over_quota(it->daily_limit, it->ev.category));
             break;
-          case ledger::verdict::maybe_sent:
-            // An earlier attempt (a crash, a rebalance, a send of unknown fate) may have sent it:
-            // the receipt check decides, never a blind resend (docs/retries.md, Recovery).
-            it->sent_at_s = a.sent_at_seconds;
-            it->call_out_id = a.call_out_id;
-            log::info("ledger record of an earlier attempt found", {{"event_id", it->ev.event_id},
-                                                                    {"state", a.state}});
-            check_receipt(it);
+          case ledger::verdict::found: {
+            // An earlier attempt wrote a request, or finished (a crash, a rebalance, a repeat):
+            // what it left decides, never a blind resend (decide.hpp, docs/retries.md).
+            const bool is_same_source = a.found.source == it->source_id;
+            if (a.found.state != ledger::record_state::sent)
+              log::info("ledger record of an earlier attempt found",
+                        {{"event_id", it->ev.event_id}, {"state", ledger::to_string(a.found.state)},
+                         {"same_record", is_same_source}});
+            it->sent_at_s = a.found.at_seconds;
+            it->call_out_id = a.found.call_out_id;
+            carry_out_recorded(it, after_reserve_found(a.found, is_same_source, facts_of(it), limits));
             break;
+          }
         }
       }
       co_return;
@@ -84,6 +93,10 @@ boost::asio::awaitable<void> worker::impl::run_guard(std::vector<item*> batch) {
 }
 
 void worker::impl::to_batcher(item* it) {
+  if (is_revoked(it)) {
+    drop(it);
+    return;
+  }
   move_to(it, stage::batching);
   it->task = 0;  // the batcher's now: a coroutine that handed it here no longer ends it
   // Built in a buffer kept for the next event: the batcher copies a route only to open a batch.
@@ -91,7 +104,9 @@ void worker::impl::to_batcher(item* it) {
   route.assign(it->ev.account);
   route.push_back('\x1f');
   route += it->acct->gw->route_key(it->ev);
-  if (auto full = batches.add(route, it->acct->max_batch, it, mono_ms())) dispatch(std::move(*full));
+  // 抖店 answers are matched to items by their echoed order_id: never two of one order in a call.
+  if (auto full = batches.add(route, it->acct->max_batch, it, mono_ms(), it->acct->gw->batch_distinct_key(it->ev)))
+    dispatch(std::move(*full));
   arm_linger();
 }
 

@@ -32,6 +32,7 @@ void worker::impl::on_assigned(std::span<const kafka::topic_partition> tps) {
   for (const auto& tp : tps) {
     auto state = std::make_shared<partition_state>();
     state->tp = tp;
+    state->tag = ++last_partition_tag;
     state->is_waiting_source = tp.topic == cfg.kafka.retry_topic || tp.topic == cfg.kafka.delay_topic;
     partitions.push_back(std::move(state));
   }
@@ -39,19 +40,27 @@ void worker::impl::on_assigned(std::span<const kafka::topic_partition> tps) {
 }
 
 void worker::impl::on_revoked(std::span<const kafka::topic_partition> tps) {
-  store_offsets();
+  if (!producer->is_transactional()) store_offsets();  // committed by the consumer before it lets go
+  std::vector<kafka::source_tag> tags;
   for (const auto& tp : tps) {
     for (auto it = partitions.begin(); it != partitions.end(); ++it) {
       if ((*it)->tp == tp) {
-        // Items still in flight keep the state alive and settle normally; their offsets are no
-        // longer ours to commit, and the next owner's redelivery meets the ledger.
+        // Its events still in flight are dropped at their next step (carry_out, emit, park): no
+        // outcome from here, since the new owner delivers them again from the last commit, and
+        // meets their ledger records; a call on the wire still writes what it did to the ledger.
+        // Their records not yet committed are never committed (kafka::producer::drop_sources).
         (*it)->is_assigned = false;
+        tags.push_back((*it)->tag);
         if ((*it)->hold_timer) (*it)->hold_timer->cancel();
         partitions.erase(it);
         break;
       }
     }
   }
+  if (producer->is_transactional() && !tags.empty()) producer->drop_sources(tags);
+  // Events of those partitions waiting in the batcher go when their batch is dispatched
+  // (send_batch drops them); the gate and pauses are recomputed for what is left.
+  apply_flow_control();
 }
 
 void worker::impl::on_message(const kafka::message_view& m) {
@@ -140,7 +149,7 @@ void item::recycle() {
   // instructions per event (callgrind), and clear() keeps each buffer for the next event. A member
   // added to item must be reset here too; the size check is the reminder.
 #if defined(__x86_64__) && defined(__GLIBCXX__)
-  static_assert(sizeof(item) == 1312, "item changed: reset the new member in item::recycle, then update the size");
+  static_assert(sizeof(item) == 1392, "item changed: reset the new member in item::recycle, then update the size");
 #endif
   core = nullptr;
   part.reset();
@@ -157,6 +166,9 @@ void item::recycle() {
   daily_limit = 0;
   attempts = 0;
   first_consumed_at_ms = 0;
+  owner.clear();
+  source_id.clear();
+  reserve_mode = ledger::reserve_mode::fresh;
   sent_at_s = 0;
   call_out_id.clear();
   sent_message_id.clear();
@@ -167,6 +179,7 @@ void item::recycle() {
   is_raw_null = false;
   is_undeliverable = false;
   counts_for_account = false;
+  is_offset_settled = false;
   held_bytes = 0;
   parked_topic.clear();
   model::clear(out);
@@ -240,25 +253,30 @@ void worker::impl::admit(item* it, flow::retry_stage stage) {
     }
   }
   count_for_account(it);
+  ledger::append_source_id(it->source_id, it->out.source.topic, it->out.source.partition, it->out.source.offset);
+  enter(it, stage);
+  apply_flow_control();
+}
 
+void worker::impl::enter(item* it, flow::retry_stage stage) {
   auto [pos, is_new] = in_flight_by_key.try_emplace(it->keys.ledger, it);
   if (!is_new) {
-    // The same notification is already on its way here: never a second send; this copy is
-    // reported as a duplicate once the first one settles.
+    // The same notification is already on its way here: never a second send; this copy ends as
+    // that one does, or waits with it (release_followers, park_followers).
     it->leader = pos->second;
     pos->second->followers.push_back(it);
-  } else if (stage == flow::retry_stage::send) {
-    move_to(it, pipeline::stage::reserving);
-    guard_queue.push_back(it);
-    schedule_guard();
-  } else if (stage == flow::retry_stage::receipt_check) {
-    check_receipt(it);
-  } else {
-    // resend: a receipt check proved the earlier attempt sent nothing; the ledger still holds
-    // its record, which the call's answer overwrites.
-    to_batcher(it);
+    return;
   }
-  apply_flow_control();
+  if (stage == flow::retry_stage::receipt_check) {
+    check_receipt(it);
+    return;
+  }
+  // send: a fresh reserve; resend: a receipt check proved the earlier attempt sent nothing, and
+  // the guard turns its `c` back into this attempt's `r`.
+  it->reserve_mode = stage == flow::retry_stage::resend ? ledger::reserve_mode::resend : ledger::reserve_mode::fresh;
+  move_to(it, pipeline::stage::reserving);
+  guard_queue.push_back(it);
+  schedule_guard();
 }
 
 account_load worker::impl::load_of(account_runtime& acct, std::int64_t mono_now) {

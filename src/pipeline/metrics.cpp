@@ -67,6 +67,12 @@ std::string render_metrics(const counters& c, const gauges& g) {
   metric(out, "herald_internal_errors_total", "counter",
          "Pipeline steps ended by an unexpected exception (logged; their events failed or left for redelivery).",
          c.internal_errors);
+  metric(out, "herald_revoked_dropped_total", "counter",
+         "Events of a partition revoked from this worker, dropped unfinished (the new owner delivers them).",
+         c.revoked_dropped);
+  metric(out, "herald_ledger_writes_refused_total", "counter",
+         "Events not sent because another attempt held their ledger record (a takeover after a crash or rebalance).",
+         c.writes_refused);
   metric(out, "herald_events_in_flight", "gauge", "Events consumed and not yet settled.", g.events_in_flight);
   metric(out, "herald_bytes_in_flight", "gauge", "Bytes (value + key) of the events in flight.", g.bytes_in_flight);
   metric(out, "herald_partitions_assigned", "gauge", "Partitions assigned to this worker.", g.partitions_assigned);

@@ -27,7 +27,7 @@ void worker::impl::on_step_failed(step s, const held_items& held, std::exception
     item* it = held.items[i];
     it->task = 0;
     try {
-      it->out.outcome_class = "internal_error";
+      it->out.outcome_class.assign(to_string(outcome_class::internal_error));
       if (plan.how == ending::failed_to_dlq) {
         it->to_dlq = true;
         settle(it, model::status::failed, plan.reason);

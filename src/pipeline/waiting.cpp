@@ -63,6 +63,10 @@ void worker::impl::hold(const std::shared_ptr<partition_state>& part, std::int64
 }
 
 void worker::impl::park(item* it, flow::retry_reason reason, flow::retry_stage stage, std::int64_t not_before_ms) {
+  if (is_revoked(it)) {
+    drop(it);
+    return;
+  }
   flow::retry_envelope e;
   e.original_value = it->raw;
   e.original_key = it->key;
@@ -96,27 +100,14 @@ void worker::impl::park(item* it, flow::retry_reason reason, flow::retry_stage s
   ++stats.parked;
   log::debug("event parked", {{"event_id", it->ev.event_id}, {"topic", topic}, {"reason", flow::to_string(reason)},
                               {"not_before_ms", not_before_ms}});
-  release_followers(it, "waiting on ", topic);
+  park_followers(it, not_before_ms);
   move_to(it, stage::emitting);
   it->parked_topic = topic;
   it->outcome_json = std::move(text.value());
   it->pending_deliveries = 1;
   // Keyed by the event's own key (one key's events stay in order), null when it was null.
-  producer->produce(topic, it->key, it->outcome_json, {}, it, {it->is_key_null, false});
-}
-
-void worker::impl::release_followers(item* it, std::string_view verb, std::string_view what) {
-  if (it->leader || !it->acct) return;
-  auto pos = in_flight_by_key.find(it->keys.ledger);
-  if (pos != in_flight_by_key.end() && pos->second == it) in_flight_by_key.erase(pos);
-  auto followers = std::move(it->followers);
-  it->followers.clear();
-  for (item* f : followers) {
-    f->out.gateway_message_id = it->out.gateway_message_id;
-    settle(f, model::status::duplicate,
-           "the same notification was in flight from offset " + std::to_string(it->offset) + " and " +
-               std::string(verb) + std::string(what));
-  }
+  producer->produce(topic, it->key, it->outcome_json, {}, it, {it->is_key_null, false}, it->part->tag);
+  if (producer->is_transactional()) settle_offset(it);
 }
 
 }  // namespace herald::pipeline

@@ -7,6 +7,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "herald/pipeline/metrics.hpp"
+#include "herald/util/crypto.hpp"
 #include "herald/util/log.hpp"
 #include "herald/util/time.hpp"
 #include "worker_impl.hpp"
@@ -47,6 +48,17 @@ worker::impl::impl(boost::asio::io_context& io_, const config::herald_config& cf
       stop_timer(io_),
       report_timer(io_) {
   if (!opts.now_ms) opts.now_ms = [] { return time::unix_ms(); };
+  // Names this process in its ledger reservations (docs/ledger.md, owners): new at every start, so
+  // that a restarted pod never mistakes its predecessor's reservations for its own.
+  instance_id = crypto::random_hex(4);
+  limits.max_attempts = cfg.retry.max_attempts;
+  limits.max_receipt_checks = cfg.retry.max_receipt_checks;
+  limits.max_in_process_delay_ms = cfg.retry.max_in_process_delay_ms;
+  limits.receipt_grace_ms = cfg.retry.receipt_grace_ms;
+  limits.not_sent_budget_ms = cfg.retry.not_sent_budget_ms;
+  // A request written at t is over by t + this: a wait for a connection (up to the connect
+  // timeout), a connect, the request's own timeout, and slack for a slow settle.
+  limits.write_lease_s = (2 * static_cast<std::int64_t>(cfg.http.connect_timeout_ms) + cfg.http.request_timeout_ms) / 1000 + 10;
   in_flight_by_key.reserve(cfg.kafka.max_in_flight);  // no rehashing under load
   for (const auto& [name, acct] : cfg.accounts) {
     auto rt = std::make_unique<account_runtime>();
@@ -74,9 +86,11 @@ worker::worker(boost::asio::io_context& io, const config::herald_config& cfg, op
   s.http = std::make_unique<http::client_pool>(ex, s.cfg.http);
   s.producer = std::make_unique<kafka::producer>(ex, s.cfg.kafka);
   s.producer->on_reports_drained([p = impl_.get()] {
-    p->store_offsets();
+    if (!p->producer->is_transactional()) p->store_offsets();
     p->apply_flow_control();
   });
+  // Transactions: the offsets settled so far commit with the records given so far (emit.cpp).
+  s.producer->on_commit_point([p = impl_.get()] { return p->offsets_now(); });
   s.producer->on_fatal_error([p = impl_.get()](std::string reason) {
     p->fail_stop("the Kafka producer has a fatal error: " + reason);
   });
@@ -86,6 +100,7 @@ worker::worker(boost::asio::io_context& io, const config::herald_config& cfg, op
   h.on_revoked = [p = impl_.get()](std::span<const kafka::topic_partition> tps) { p->on_revoked(tps); };
   h.on_error = [p = impl_.get()](std::string_view) { ++p->stats.consume_errors; };
   s.consumer = std::make_unique<kafka::consumer>(ex, s.cfg.kafka, std::move(h));
+  if (s.producer->is_transactional()) s.producer->use_group_metadata_of(*s.consumer);
   if (!s.cfg.admin.listen.empty()) {
     const auto& listen = s.cfg.admin.listen;
     auto colon = listen.rfind(':');
@@ -135,7 +150,9 @@ void worker::start() {
   s.redis->start();
   s.consumer->start();
   log::info("herald started", {{"topics", static_cast<std::int64_t>(s.cfg.kafka.topics.size())},
-                               {"accounts", static_cast<std::int64_t>(s.accounts.size())}});
+                               {"accounts", static_cast<std::int64_t>(s.accounts.size())},
+                               {"instance", s.instance_id},
+                               {"transactions", s.producer->is_transactional()}});
 }
 
 void worker::stop(std::chrono::milliseconds drain_timeout, std::function<void(int)> done) {

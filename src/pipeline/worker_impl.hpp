@@ -24,6 +24,7 @@
 #include "herald/kafka/producer.hpp"
 #include "herald/ledger/ledger_store.hpp"
 #include "herald/model/outcome.hpp"
+#include "herald/pipeline/decide.hpp"
 #include "herald/pipeline/limits.hpp"
 #include "herald/pipeline/watermark.hpp"
 #include "herald/pipeline/coroutine_guard.hpp"
@@ -35,6 +36,9 @@ namespace herald::pipeline {
 
 struct partition_state {
   kafka::topic_partition tp;
+  // Names the partition to the producer (kafka::source_tag): its records not yet committed are
+  // dropped when it is revoked. Never reused within a process.
+  kafka::source_tag tag = 0;
   watermark marks;
   bool is_assigned = true;
   bool is_paused = false;
@@ -42,6 +46,8 @@ struct partition_state {
   // A retry or delay topic partition (docs/retries.md): its records are envelopes of waiting
   // events. While its head is not due, the partition is paused at held_offset until hold_timer.
   bool is_waiting_source = false;
+  // Holds a record that can never be written (fail_stop): its offsets are never committed again.
+  bool is_blocked = false;
   std::int64_t held_offset = -1;
   std::unique_ptr<boost::asio::steady_timer> hold_timer;
 };
@@ -58,8 +64,13 @@ struct account_runtime {
   // here (in the pipeline, not in the connection pool, where waiting would time out as not_sent).
   flow::aimd_limiter limiter{flow::aimd_options{}};
   flow::token_bucket bucket{0, 1};
-  std::deque<std::vector<item*>> waiting_batches;
-  std::deque<item*> waiting_checks;  // receipt checks share the limits: they are calls too
+  // Calls waiting for the limits, with when they started waiting (monotonic ms): an event waits
+  // here at most retry.max_in_process_hold_ms, then it waits on the retry topic instead, so that
+  // its partition commits on. Receipt checks share the limits (they are calls too), taking turns
+  // with sends so that neither starves the other.
+  std::deque<std::pair<std::int64_t, std::vector<item*>>> waiting_batches;
+  std::deque<std::pair<std::int64_t, item*>> waiting_checks;
+  bool is_checks_turn = false;
   std::unique_ptr<boost::asio::steady_timer> pump_timer;
   bool is_pump_armed = false;
   // Its share of the in-flight window (limits.hpp, decide_share): events admitted and not settled,
@@ -100,17 +111,24 @@ struct item final : kafka::delivery_target {
   std::uint32_t daily_limit = 0;
   std::uint32_t attempts = 0;
   std::int64_t first_consumed_at_ms = 0;
-  // The last send of unknown fate, for the receipt check.
+  // Its ledger record (docs/ledger.md): the attempt's owner token once reserved, the source id of
+  // the consumed record it came from, and how the guard reserves it (resend: its `c` back to `r`).
+  std::string owner;
+  std::string source_id;
+  ledger::reserve_mode reserve_mode = ledger::reserve_mode::fresh;
+  // The last call that may have sent it (its `w`): time, OutId and the gateway's id, for the
+  // receipt check.
   std::int64_t sent_at_s = 0;
   std::string call_out_id;
   std::string sent_message_id;
-  std::uint32_t receipt_checks = 0;
+  std::uint32_t receipt_checks = 0;  // receipt checks, or looks at another copy's record
   pipeline::stage at = stage::decoding;
   bool to_dlq = false;       // failed after its retries: the original bytes go to the DLQ too
   bool is_key_null = false;  // a null key or value (not empty bytes): the DLQ copy's is null too
   bool is_raw_null = false;
   bool is_undeliverable = false;  // one of its records can never be written (fail_stop)
   bool counts_for_account = false;  // admitted: in its account's in_flight until it is settled
+  bool is_offset_settled = false;   // its place in the watermark is settled (transactions: when produced)
   std::uint32_t held_bytes = 0;     // value + key as consumed: its part of in_flight_bytes
   std::string parked_topic;  // set while its envelope is written to a retry or delay topic
   model::outcome out;
@@ -118,7 +136,7 @@ struct item final : kafka::delivery_target {
   int pending_deliveries = 0;
   dlq_delivery dlq;
   item* leader = nullptr;        // set when the same notification was already in flight
-  std::vector<item*> followers;  // later copies waiting for this one's outcome
+  std::vector<item*> followers;  // later copies waiting for this one's outcome (or its wait)
   std::uint64_t task = 0;        // the pipeline coroutine holding it (coroutine_guard.hpp); 0: none
 
   void on_delivery(const kafka::delivery_report& report) override;
@@ -127,26 +145,10 @@ struct item final : kafka::delivery_target {
   void recycle();
 };
 
-// What comes after the ledger has recorded a decision.
-enum class next_step {
-  outcome,        // the outcome record
-  receipt_check,  // park on the retry topic; the receipt is asked after the grace period
-  wait_and_send,  // released in the ledger; park until not_before_ms, then through the guard
-};
-
-// What a gateway call decided for one item.
-struct decision {
+// One event and what comes next for it (decide.hpp).
+struct decided {
   item* it;
-  model::status st;
-  ledger::settle_op op;
-  std::string outcome_class;
-  std::string reason;
-  std::string code;
-  std::string message_id;
-  std::string policy;
-  next_step next = next_step::outcome;
-  std::int64_t not_before_ms = 0;  // wait_and_send
-  flow::retry_reason wait_reason = flow::retry_reason::throttled_backoff;
+  decision d;
 };
 
 struct worker::impl : std::enable_shared_from_this<worker::impl> {
@@ -166,6 +168,7 @@ struct worker::impl : std::enable_shared_from_this<worker::impl> {
   std::unordered_map<std::string, std::unique_ptr<account_runtime>> accounts;
 
   std::vector<std::shared_ptr<partition_state>> partitions;  // assigned now
+  kafka::source_tag last_partition_tag = 0;
   // Ledger record ids are 4 hex digits and 12 bytes of SHA-256: 8 of those bytes are already a
   // well-mixed hash, so the map need not hash all 16 again (it is consulted for every event).
   struct record_id_hash {
@@ -237,6 +240,9 @@ struct worker::impl : std::enable_shared_from_this<worker::impl> {
   bool is_redelivery(const partition_state& part, const kafka::message_view& m, watermark::track_result seen);
   // Decodes it->raw and starts the event at the given stage (fresh events: send).
   void admit(item* it, flow::retry_stage stage);
+  // An admitted event enters the in-flight index (or follows the copy already there) and goes to
+  // the guard, or to its receipt check.
+  void enter(item* it, flow::retry_stage stage);
   void on_assigned(std::span<const kafka::topic_partition> tps);
   void on_revoked(std::span<const kafka::topic_partition> tps);
   void apply_flow_control();
@@ -260,32 +266,58 @@ struct worker::impl : std::enable_shared_from_this<worker::impl> {
   void on_waiting_message(const std::shared_ptr<partition_state>& part, const kafka::message_view& m);
   void hold(const std::shared_ptr<partition_state>& part, std::int64_t offset, std::int64_t due_ms);
   void park(item* it, flow::retry_reason reason, flow::retry_stage stage, std::int64_t not_before_ms);
-  // The copies that waited behind it are duplicates of it, which ended as `ended`.
-  // `verb` + `what` say how it ended ("ended " "sent"): only built when copies waited.
-  void release_followers(item* it, std::string_view verb, std::string_view what);
+
+  // next.cpp: one decision carried out (decide.hpp), the copies that waited behind an event, and
+  // the events of a revoked partition.
+  decide_limits limits;
+  event_facts facts_of(const item* it) const;
+  // Carries out d for it: its ledger write must already be in Redis (settle_in_ledger).
+  void carry_out(item* it, decision&& d);
+  // The same for a decision of its own (not a call's): its ledger write first, if it has one.
+  void carry_out_recorded(item* it, decision&& d);
+  // The copies that waited behind it learn how it ended (or wait with it).
+  void release_followers(item* it);
+  std::vector<item*> take_followers(item* it);  // out of the in-flight index, followers freed
+  void park_followers(item* it, std::int64_t not_before_ms);
+  // An event of a partition no longer assigned here: no outcome (the partition's new owner
+  // delivers it again), its account's count and the in-flight bound given back.
+  bool is_revoked(const item* it) const { return !it->part->is_assigned; }
+  void drop(item* it);
+  // The token of one reserve call: "<instance>.<sequence>" (docs/ledger.md, owners).
+  std::string instance_id;
+  std::uint64_t last_reserve = 0;
+  std::string next_owner();
 
   // receipt.cpp
   // Queues a receipt check of it behind the account's limits (dispatch.cpp, pump).
   void check_receipt(item* it);
   boost::asio::awaitable<void> run_receipt_check(item* it);
-  // No receipt can tell whether it went out: the account's on_unknown policy decides.
-  boost::asio::awaitable<void> decide_unknown(item* it, std::string why, std::string code);
-  std::optional<decision> unknown_decision(item* it, const std::string& why, const std::string& code);
   std::int64_t backoff_ms(std::uint32_t attempt, std::int64_t retry_after_ms) const;
 
   // dispatch.cpp
   void dispatch(batch::batch<item> b);
   void pump(account_runtime& acct);
+  // Events that waited longer than retry.max_in_process_hold_ms for the account's limits go to the
+  // retry topic (true if the pump must look again).
+  bool park_overdue(account_runtime& acct, std::int64_t mono_now);
   void call_finished(account_runtime& acct, flow::call_outcome outcome, std::int64_t retry_after_ms);
   boost::asio::awaitable<void> send_batch(std::vector<item*> items);
-  boost::asio::awaitable<void> settle_in_ledger(std::vector<decision>& decisions);
-  void retry_later(item* it, std::chrono::milliseconds delay);
+  // The items' `w` before their call's first byte: those refused (another attempt holds the
+  // record) or revoked meanwhile are taken out of `items` and carried out elsewhere.
+  boost::asio::awaitable<bool> mark_written(std::vector<item*>& items, std::int64_t call_seconds);
+  // The ledger writes of the decisions that have one, retried until Redis takes them.
+  boost::asio::awaitable<void> settle_in_ledger(std::span<decided> decisions);
+  void retry_later(item* it, std::chrono::milliseconds delay, flow::retry_stage stage);
 
   // emit.cpp
   void settle(item* it, model::status st, std::string reason);
-  void settle(decision&& d);  // takes the decision's texts
   void emit(item* it);
+  // Its place in its partition's watermark (once): when its records are given to a transaction,
+  // or, without transactions, once they are durable.
+  void settle_offset(item* it);
   void on_outcome_durable(item* it);
+  // Transactions: the offsets to commit with the records produced so far.
+  std::vector<kafka::committed_offset> offsets_now();
   void finish_stop();
 
   // coroutine_guard.hpp: every pipeline coroutine is spawned holding its items, stamped with a

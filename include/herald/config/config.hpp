@@ -161,6 +161,12 @@ struct retry_config {
   std::uint32_t max_in_process_delay_ms = 5000;
   std::uint32_t receipt_grace_ms = 5000;   // before each receipt check (receipts lag)
   std::uint32_t max_receipt_checks = 6;    // checks that find nothing before on_unknown decides
+  // An event waiting in the worker for its account's call limits waits at most this long, then on
+  // retry_topic, so that its partition's commit goes on (docs/retries.md, "Holding a partition").
+  std::uint32_t max_in_process_hold_ms = 30000;
+  // A gateway that cannot be reached (connect refused, every connection busy) costs an event no
+  // attempt, only time: past this long since it was first consumed it fails (docs/retries.md, "Brown-outs").
+  std::uint32_t not_sent_budget_ms = 6 * 3600 * 1000;
 };
 
 struct http_config {

@@ -31,6 +31,8 @@ struct counters {
   std::uint64_t receipts_found = 0;     // checks that proved an ambiguous send went out
   std::uint64_t redeliveries_dropped = 0;  // records delivered again while handled or after (watermark.hpp)
   std::uint64_t internal_errors = 0;    // pipeline coroutines ended by an exception (coroutine_guard.hpp)
+  std::uint64_t revoked_dropped = 0;    // events of a revoked partition dropped unfinished (its new owner has them)
+  std::uint64_t writes_refused = 0;     // events not sent: another attempt held their ledger record (docs/ledger.md)
 };
 
 class worker {

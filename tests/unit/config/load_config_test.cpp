@@ -62,6 +62,8 @@ TEST_CASE("a minimal config gets every documented default") {
   CHECK(cfg.retry.max_in_process_delay_ms == 5000);
   CHECK(cfg.retry.receipt_grace_ms == 5000);
   CHECK(cfg.retry.max_receipt_checks == 6);
+  CHECK(cfg.retry.max_in_process_hold_ms == 30000);
+  CHECK(cfg.retry.not_sent_budget_ms == 6u * 3600 * 1000);
   CHECK(cfg.http.ca_file.empty());
   CHECK(cfg.http.verify_peer);
   CHECK(cfg.http.request_timeout_ms == 10000);
@@ -204,7 +206,8 @@ TEST_CASE("every option is read from its section") {
     "quota": {"daily_limit": {"transactional": 0, "marketing": 1}},
     "batch": {"linger_ms": 0, "guard_batch_max": 1},
     "retry": {"max_attempts": 3, "backoff_base_ms": 100, "backoff_cap_ms": 30000, "max_in_process_delay_ms": 2000,
-              "receipt_grace_ms": 10000, "max_receipt_checks": 4},
+              "receipt_grace_ms": 10000, "max_receipt_checks": 4, "max_in_process_hold_ms": 20000,
+              "not_sent_budget_ms": 600000},
     "http": {"ca_file": "certs/ca.pem", "verify_peer": false, "connect_timeout_ms": 5, "request_timeout_ms": 6,
              "max_connections_per_endpoint": 1},
     "log": {"level": "debug"},
@@ -223,6 +226,8 @@ TEST_CASE("every option is read from its section") {
   CHECK(cfg.retry.max_in_process_delay_ms == 2000);
   CHECK(cfg.retry.receipt_grace_ms == 10000);
   CHECK(cfg.retry.max_receipt_checks == 4);
+  CHECK(cfg.retry.max_in_process_hold_ms == 20000);
+  CHECK(cfg.retry.not_sent_budget_ms == 600000);
   CHECK(cfg.kafka.producer_properties.at("acks") == "all");
   CHECK(cfg.redis.port == 6380);
   CHECK(cfg.redis.db == 3);

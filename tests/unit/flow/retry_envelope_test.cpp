@@ -204,8 +204,12 @@ TEST_CASE("a number out of its field's range is named") {
 
 TEST_CASE("an unknown reason or stage is refused with the accepted values") {
   CHECK(error_after_replacing(R"("reason":"receipt_check")", R"("reason":"later")") ==
-        "retry envelope: reason: expected throttled_backoff, receipt_check, marketing_window, not_sent_backoff or "
-        "account_busy");
+        "retry envelope: reason: expected throttled_backoff, receipt_check, marketing_window, not_sent_backoff, "
+        "account_busy or attempt_in_flight");
+  // The newest reason reads back as itself.
+  auto waited = decode_retry_envelope(sample_with(R"("reason":"receipt_check")", R"("reason":"attempt_in_flight")"));
+  REQUIRE(waited);
+  CHECK(waited.value().reason == retry_reason::attempt_in_flight);
   CHECK(error_after_replacing(R"("stage":"receipt_check")", R"("stage":"RESEND")") ==
         "retry envelope: stage: expected send, resend or receipt_check");
 }

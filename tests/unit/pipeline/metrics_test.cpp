@@ -29,8 +29,13 @@ TEST_CASE("dropped redeliveries and internal errors are counters of their own") 
   counters c;
   c.redeliveries_dropped = 4;
   c.internal_errors = 2;
+  c.revoked_dropped = 7;
+  c.writes_refused = 9;
   auto text = render_metrics(c, gauges{});
   CHECK(text.find("# TYPE herald_redeliveries_dropped_total counter\nherald_redeliveries_dropped_total 4\n") !=
+        std::string::npos);
+  CHECK(text.find("# TYPE herald_revoked_dropped_total counter\nherald_revoked_dropped_total 7\n") != std::string::npos);
+  CHECK(text.find("# TYPE herald_ledger_writes_refused_total counter\nherald_ledger_writes_refused_total 9\n") !=
         std::string::npos);
   CHECK(text.find("# TYPE herald_internal_errors_total counter\nherald_internal_errors_total 2\n") !=
         std::string::npos);
