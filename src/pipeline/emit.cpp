@@ -2,6 +2,8 @@
 // original bytes to the DLQ); only once Kafka has them does the offset become committable.
 #include <sys/resource.h>
 
+#include <algorithm>
+
 #include <boost/asio/post.hpp>
 
 #include "herald/util/json_text.hpp"
@@ -46,17 +48,50 @@ void worker::impl::emit(item* it) {
   // The first copy of a notification decides for the copies that waited behind it.
   release_followers(it);
 
-  it->pending_deliveries = 1;
-  if (o.st == model::status::invalid || it->to_dlq) {
-    // Invalid events, and events that failed after their retries, go to the DLQ too (dlq.cpp).
-    it->pending_deliveries = 2;
+  // Invalid events, and events that failed after their retries, go to the DLQ too (dlq.cpp).
+  it->pending_deliveries = o.st == model::status::invalid || it->to_dlq ? 2 : 1;
+  hand_over(it);
+}
+
+void worker::impl::hand_over(item* it) {
+  if (!producer->is_transactional()) {
+    give_records(it);
+    return;
+  }
+  // In a transaction a record commits with the offsets settled so far (offsets_now), so a record
+  // is given only once every offset below its own is settled: given earlier, a crash between its
+  // commit and its offset's would leave it committed and its event delivered again, for a second
+  // outcome. Finished events wait here, in offset order, until the watermark passes them.
+  settle_offset(it);
+  auto& ready = it->part->ready;
+  ready.push_back(it);
+  std::push_heap(ready.begin(), ready.end(), later_offset{});
+  give_ready(*it->part);
+}
+
+void worker::impl::give_ready(partition_state& part) {
+  const auto next = part.marks.committable();
+  auto& ready = part.ready;
+  while (!ready.empty() && next && ready.front()->offset < *next) {
+    std::pop_heap(ready.begin(), ready.end(), later_offset{});
+    item* it = ready.back();
+    ready.pop_back();
+    give_records(it);
+  }
+}
+
+void worker::impl::give_records(item* it) {
+  if (!it->parked_topic.empty()) {
+    // Keyed by the event's own key (one key's events stay in order), null when it was null.
+    producer->produce(it->parked_topic, it->key, it->outcome_json, {}, it, {it->is_key_null, false}, it->part->tag);
+    return;
+  }
+  if (it->pending_deliveries == 2) {
     it->dlq.owner = it;
     produce_dlq_copy(it);
   }
   // The item keeps the record until its delivery report: librdkafka need not copy it.
-  producer->produce_borrowed(cfg.kafka.results_topic, o.event_id, it->outcome_json, {}, it, it->part->tag);
-  // In a transaction, the offset commits with the records given so far (offsets_now).
-  if (producer->is_transactional()) settle_offset(it);
+  producer->produce_borrowed(cfg.kafka.results_topic, it->out.event_id, it->outcome_json, {}, it, it->part->tag);
 }
 
 std::vector<kafka::committed_offset> worker::impl::offsets_now() {

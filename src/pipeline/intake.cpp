@@ -42,6 +42,7 @@ void worker::impl::on_assigned(std::span<const kafka::topic_partition> tps) {
 void worker::impl::on_revoked(std::span<const kafka::topic_partition> tps) {
   if (!producer->is_transactional()) store_offsets();  // committed by the consumer before it lets go
   std::vector<kafka::source_tag> tags;
+  std::vector<item*> unhanded;
   for (const auto& tp : tps) {
     for (auto it = partitions.begin(); it != partitions.end(); ++it) {
       if ((*it)->tp == tp) {
@@ -51,6 +52,9 @@ void worker::impl::on_revoked(std::span<const kafka::topic_partition> tps) {
         // Their records not yet committed are never committed (kafka::producer::drop_sources).
         (*it)->is_assigned = false;
         tags.push_back((*it)->tag);
+        // Finished, but never given to a transaction (their offsets were not reached): dropped.
+        for (item* r : (*it)->ready) unhanded.push_back(r);
+        (*it)->ready.clear();
         if ((*it)->hold_timer) (*it)->hold_timer->cancel();
         partitions.erase(it);
         break;
@@ -58,6 +62,7 @@ void worker::impl::on_revoked(std::span<const kafka::topic_partition> tps) {
     }
   }
   if (producer->is_transactional() && !tags.empty()) producer->drop_sources(tags);
+  for (item* r : unhanded) drop(r);
   // Events of those partitions waiting in the batcher go when their batch is dispatched
   // (send_batch drops them); the gate and pauses are recomputed for what is left.
   apply_flow_control();

@@ -105,9 +105,7 @@ void worker::impl::park(item* it, flow::retry_reason reason, flow::retry_stage s
   it->parked_topic = topic;
   it->outcome_json = std::move(text.value());
   it->pending_deliveries = 1;
-  // Keyed by the event's own key (one key's events stay in order), null when it was null.
-  producer->produce(topic, it->key, it->outcome_json, {}, it, {it->is_key_null, false}, it->part->tag);
-  if (producer->is_transactional()) settle_offset(it);
+  hand_over(it);
 }
 
 }  // namespace herald::pipeline

@@ -34,6 +34,8 @@
 
 namespace herald::pipeline {
 
+struct item;
+
 struct partition_state {
   kafka::topic_partition tp;
   // Names the partition to the producer (kafka::source_tag): its records not yet committed are
@@ -50,6 +52,9 @@ struct partition_state {
   bool is_blocked = false;
   std::int64_t held_offset = -1;
   std::unique_ptr<boost::asio::steady_timer> hold_timer;
+  // Transactions: finished events whose records wait for every offset below theirs to settle
+  // (worker::impl::hand_over), a min-heap by offset.
+  std::vector<item*> ready;
 };
 
 struct item;
@@ -143,6 +148,11 @@ struct item final : kafka::delivery_target {
   // Readies a finished item for the next consumed message: every member as a new item's, except
   // that the buffers the next event fills again keep their capacity.
   void recycle();
+};
+
+// Orders partition_state::ready as a min-heap by offset.
+struct later_offset {
+  bool operator()(const item* a, const item* b) const;
 };
 
 // One event and what comes next for it (decide.hpp).
@@ -315,6 +325,10 @@ struct worker::impl : std::enable_shared_from_this<worker::impl> {
   // Its place in its partition's watermark (once): when its records are given to a transaction,
   // or, without transactions, once they are durable.
   void settle_offset(item* it);
+  // Its records to the producer: at once, or (transactions) once the watermark passes it.
+  void hand_over(item* it);
+  void give_ready(partition_state& part);
+  void give_records(item* it);
   void on_outcome_durable(item* it);
   // Transactions: the offsets to commit with the records produced so far.
   std::vector<kafka::committed_offset> offsets_now();
@@ -345,6 +359,8 @@ struct worker::impl : std::enable_shared_from_this<worker::impl> {
   // worker::stop's work, also started by fail_stop.
   void begin_stop(std::chrono::milliseconds drain_timeout, std::function<void(int)> done);
 };
+
+inline bool later_offset::operator()(const item* a, const item* b) const { return a->offset > b->offset; }
 
 // Monotonic milliseconds, for linger times and backoff (never the injectable wall clock).
 std::int64_t mono_ms();
