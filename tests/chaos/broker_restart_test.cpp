@@ -47,6 +47,20 @@ TEST_CASE("chaos: the Kafka broker killed and restarted mid-run loses and double
                            r.events_topic() + ".delay"},
                           30s));
   auto herald = r.start_herald("chaos-pod-1");
+  // A Herald that stops by itself fails the test, and is then started again once, as Kubernetes
+  // would restart the pod, so that the checker still tells whether anything was lost or doubled
+  // on the way. A second stop ends the scenario.
+  bool restarted = false;
+  auto keep_running = [&](const char* when) {
+    if (herald->is_running()) return;
+    const auto rc = herald->wait(1s);
+    const std::string tail = herald->log_tail(1500);
+    CHECK_MESSAGE(false, "herald stopped by itself ", when, " (exit code ", rc.value_or(-1), "); log tail:\n", tail);
+    REQUIRE_MESSAGE(!restarted, "herald stopped by itself a second time");
+    std::cerr << "[chaos] broker_restart: herald exited (" << rc.value_or(-1) << ") " << when << ", started again once\n";
+    herald = r.start_herald("chaos-pod-1");
+    restarted = true;
+  };
   outcome_reader progress(r.results_topic());
   const auto produced = r.produce_events(events, "brk");
 
@@ -58,8 +72,7 @@ TEST_CASE("chaos: the Kafka broker killed and restarted mid-run loses and double
     const auto until = std::chrono::steady_clock::now() + 90s;
     while (progress.outcomes().size() < target && std::chrono::steady_clock::now() < until && herald->is_running())
       progress.read_to_end(300ms);
-    INFO("herald log tail:\n", herald->log_tail());
-    REQUIRE_MESSAGE(herald->is_running(), "herald exited before the broker went away");
+    keep_running("before the broker went away");
     const auto at_stop = progress.outcomes().size();
     const bool hard = k % 2 == 1;  // SIGKILL first (a crash), then a clean stop, and so on
     if (hard) kafka.kill();
@@ -71,25 +84,13 @@ TEST_CASE("chaos: the Kafka broker killed and restarted mid-run loses and double
     std::cerr << "[chaos] broker " << (hard ? "killed" : "stopped") << " " << k << "/" << restarts << " at " << at_stop
               << " outcomes (aimed at " << target << "), down " << down << " ms, answering again after "
               << back.count() << " ms\n";
-    INFO("herald log tail:\n", herald->log_tail());
-    REQUIRE_MESSAGE(herald->is_running(), "herald exited while the broker was away");
+    keep_running("while the broker was away");
   }
-  // Drained in slices. A Herald that stops by itself fails the test, and is then started again
-  // once, as Kubernetes would restart the pod, so that the checker still tells whether anything
-  // was lost or doubled on the way.
-  bool drained = false, restarted = false;
+  // Drained in slices, so that a Herald that stops by itself is noticed at once.
+  bool drained = false;
   const auto drain_until = std::chrono::steady_clock::now() + by_scale(180s, 900s);
   while (!drained && std::chrono::steady_clock::now() < drain_until) {
-    if (!herald->is_running()) {
-      const auto rc = herald->wait(1s);
-      const std::string tail = herald->log_tail(1500);
-      CHECK_MESSAGE(false, "herald stopped by itself after the broker came back (exit code ", rc.value_or(-1),
-                    "); log tail:\n", tail);
-      if (restarted) break;
-      std::cerr << "[chaos] broker_restart: herald exited (" << rc.value_or(-1) << "), started again once\n";
-      herald = r.start_herald("chaos-pod-1");
-      restarted = true;
-    }
+    keep_running("after the broker came back");
     drained = drain(progress, produced, 10s, "broker restart");
   }
   INFO("herald log tail:\n", herald->log_tail());
