@@ -116,7 +116,7 @@ struct kafka_config {
   std::uint32_t transaction_interval_ms = 100;  // how often the open transaction is committed
   // librdkafka's transaction.timeout.ms: the broker aborts a vanished pod's open transaction
   // after this long (its partitions' records and offsets wait for that meanwhile).
-  std::uint32_t transaction_timeout_ms = 10000;
+  std::uint32_t transaction_timeout_ms = 60000;
   std::map<std::string, std::string> consumer_properties;  // passed to librdkafka as they are
   std::map<std::string, std::string> producer_properties;
 };

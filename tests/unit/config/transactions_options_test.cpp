@@ -23,7 +23,7 @@ TEST_CASE("transactions are on by default, committed every 100 ms, aborted by th
   CHECK(cfg.kafka.transactions);
   CHECK(cfg.kafka.transactional_id.empty());  // made at start-up from group_id and the pod's name
   CHECK(cfg.kafka.transaction_interval_ms == 100);
-  CHECK(cfg.kafka.transaction_timeout_ms == 10000);
+  CHECK(cfg.kafka.transaction_timeout_ms == 60000);
 }
 
 TEST_CASE("the transaction options are read when given") {
@@ -59,9 +59,9 @@ TEST_CASE("transaction options out of range or of the wrong type are refused, na
 }
 
 TEST_CASE("a commit interval that is not shorter than the transaction timeout is refused") {
-  CHECK(kafka_error(R"({"transaction_interval_ms": 10000})") ==
-        "kafka.transaction_interval_ms: transaction_interval_ms (10000) must be less than transaction_timeout_ms "
-        "(10000): the broker would abort every transaction before its commit");
+  CHECK(kafka_error(R"({"transaction_interval_ms": 60000})") ==
+        "kafka.transaction_interval_ms: transaction_interval_ms (60000) must be less than transaction_timeout_ms "
+        "(60000): the broker would abort every transaction before its commit");
   CHECK(kafka_error(R"({"transaction_interval_ms": 5000, "transaction_timeout_ms": 5000})") ==
         "kafka.transaction_interval_ms: transaction_interval_ms (5000) must be less than transaction_timeout_ms "
         "(5000): the broker would abort every transaction before its commit");
@@ -89,7 +89,7 @@ TEST_CASE("check-config shows the transaction options, and reads its own output 
   CHECK(text.find(R"("transactions": true)") != std::string::npos);
   CHECK(text.find(R"("transactional_id": "herald-a")") != std::string::npos);
   CHECK(text.find(R"("transaction_interval_ms": 50)") != std::string::npos);
-  CHECK(text.find(R"("transaction_timeout_ms": 10000)") != std::string::npos);
+  CHECK(text.find(R"("transaction_timeout_ms": 60000)") != std::string::npos);
   const herald_config again = parse_config(text);
   CHECK(again.kafka.transactional_id == "herald-a");
   CHECK(again.kafka.transaction_interval_ms == 50);
