@@ -56,6 +56,7 @@ boost::asio::awaitable<void> worker::impl::run_receipt_check(item* it) {
   const config::endpoint& ep = gw.receipt_endpoint() ? *gw.receipt_endpoint() : it->acct->cfg->endpoint;
 
   gateway::receipt_result res;
+  bool is_query_unsent = false;
   for (int page = 0; page < max_receipt_pages; ++page) {
     ctx.nonce = crypto::random_hex(16);
     auto query = gw.build_receipt_query(it->ev, ctx);
@@ -67,6 +68,7 @@ boost::asio::awaitable<void> worker::impl::run_receipt_check(item* it) {
     http::request req{query->method, query->target, query->content_type, std::move(query->body), {}};
     http::exchange ex = co_await http->send(ep, std::move(req));
     if (ex.fail != http::failure::none) {
+      is_query_unsent = ex.fail == http::failure::not_sent;
       res = {gateway::receipt_verdict::retry_query, "transport", "the receipt query failed: " + ex.error, "", ""};
       break;
     }
@@ -79,6 +81,10 @@ boost::asio::awaitable<void> worker::impl::run_receipt_check(item* it) {
                               {"verdict", gateway::to_string(res.verdict)}, {"code", res.code},
                               {"check", static_cast<std::int64_t>(it->receipt_checks)}});
 
+  // A query that never left (the gateway refusing connections) says nothing: like a call never
+  // written it costs no check, only time (docs/retries.md, "Brown-outs"), so that one outage cannot
+  // use up an ambiguous send's checks.
+  if (is_query_unsent && now_ms() - it->first_consumed_at_ms < cfg.retry.not_sent_budget_ms) --it->receipt_checks;
   const std::string seen = "receipt check " + std::to_string(it->receipt_checks) + ": " +
                            std::string(gateway::to_string(res.verdict)) + (res.message.empty() ? "" : " (" + res.message + ")");
   decided one[] = {{it, after_receipt(res.verdict, seen, facts_of(it), limits)}};
