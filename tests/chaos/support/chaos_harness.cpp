@@ -169,6 +169,8 @@ bool outcome_reader::read_to_end(std::chrono::milliseconds timeout) {
         o.event_id = member(d, "event_id");
         o.account = member(d, "account");
         o.reason = member(d, "reason").substr(0, 160);
+        o.outcome_class = member(d, "class");
+        o.gateway_message_id = member(d, "gateway_message_id");
         o.result_partition = m->partition;
         o.result_offset = m->offset;
         outcomes_.push_back(std::move(o));

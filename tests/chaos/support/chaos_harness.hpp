@@ -50,6 +50,8 @@ struct outcome {
   std::string event_id;
   std::string account;
   std::string reason;
+  std::string outcome_class;       // "class": failed / unknown only
+  std::string gateway_message_id;  // the gateway's id (property 7: never a time or an OutId)
   std::int32_t result_partition = -1;  // where the outcome itself sits on the results topic
   std::int64_t result_offset = -1;
 };
