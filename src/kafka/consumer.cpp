@@ -75,6 +75,26 @@ struct consumer::impl : std::enable_shared_from_this<consumer::impl> {
     if (rk) rd_kafka_destroy(rk);
   }
 
+  // The committed offsets and their metadata of newly assigned partitions (a copy of the list:
+  // the assignment's own starts where librdkafka decides). It waits for a transaction of the
+  // partitions' previous owner still being committed (read_committed asks for stable offsets).
+  void read_committed(rd_kafka_t* rk, const rd_kafka_topic_partition_list_t* parts) {
+    rd_kafka_topic_partition_list_t* copy = rd_kafka_topic_partition_list_copy(parts);
+    const rd_kafka_resp_err_t err = rd_kafka_committed(rk, copy, 10000);
+    if (err) {
+      // Without them nothing is preset: redeliveries of finished events are ended again (the
+      // ledger still sends nothing twice); logged so that it is seen.
+      log::warn("kafka committed offsets of assigned partitions not read", {{"error", rd_kafka_err2str(err)}});
+    } else {
+      for (int i = 0; i < copy->cnt; ++i) {
+        const auto& e = copy->elems[i];
+        const std::string_view metadata(static_cast<const char*>(e.metadata), e.metadata ? e.metadata_size : 0);
+        h.on_committed({e.topic, e.partition}, e.offset, metadata);
+      }
+    }
+    rd_kafka_topic_partition_list_destroy(copy);
+  }
+
   static void rebalance_cb(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
                            void* opaque) {
     auto* self = static_cast<impl*>(opaque);
@@ -90,6 +110,7 @@ struct consumer::impl : std::enable_shared_from_this<consumer::impl> {
       }
       log::info("kafka partitions assigned", {{"count", static_cast<std::int64_t>(list.size())}});
       if (self->h.on_assigned) self->h.on_assigned(list);
+      if (self->is_transactional && self->h.on_committed && parts->cnt > 0) self->read_committed(rk, parts);
     } else {
       // Settled offsets of the revoked partitions are stored by the handler and committed here,
       // so the next owner starts exactly after what this worker finished. With transactions the

@@ -8,6 +8,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <condition_variable>
 #include <cstdlib>
+#include <cstring>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -85,7 +86,7 @@ struct producer::impl : std::enable_shared_from_this<producer::impl> {
   std::function<std::vector<committed_offset>()> offsets_now;
   consumer* group_source = nullptr;
   // The offsets the last commits wrote, so that a commit point only sends what moved.
-  std::map<topic_partition, std::int64_t> committed_offsets;
+  std::map<topic_partition, std::pair<std::int64_t, std::string>> committed_offsets;
   std::vector<committed_offset> ending_offsets;  // sent with the transaction being ended
   boost::asio::steady_timer commit_timer;
   // Aborts in a row: producing again waits produce_retry_delay_ms of it (a broker refusing every
@@ -454,7 +455,7 @@ struct producer::impl : std::enable_shared_from_this<producer::impl> {
     std::vector<committed_offset> all = offsets_now();
     std::erase_if(all, [&](const committed_offset& o) {
       auto it = committed_offsets.find(o.tp);
-      return it != committed_offsets.end() && it->second == o.next_offset;
+      return it != committed_offsets.end() && it->second.first == o.next_offset && it->second.second == o.metadata;
     });
     return all;
   }
@@ -526,7 +527,7 @@ struct producer::impl : std::enable_shared_from_this<producer::impl> {
       case txn_result::kind::committed:
         ++committed_count;
         aborts_in_a_row = 0;
-        for (const auto& o : ending_offsets) committed_offsets[o.tp] = o.next_offset;
+        for (const auto& o : ending_offsets) committed_offsets[o.tp] = {o.next_offset, o.metadata};
         ending_offsets.clear();
         book.committed([&](txn_record& rec) { hear(rec); });
         break;
@@ -682,8 +683,16 @@ struct producer::impl : std::enable_shared_from_this<producer::impl> {
   txn_result commit(txn_job& job) {
     if (!job.offsets.empty()) {
       rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(job.offsets.size()));
-      for (const auto& o : job.offsets)
-        rd_kafka_topic_partition_list_add(list, o.tp.topic.c_str(), o.tp.partition)->offset = o.next_offset;
+      for (const auto& o : job.offsets) {
+        rd_kafka_topic_partition_t* p = rd_kafka_topic_partition_list_add(list, o.tp.topic.c_str(), o.tp.partition);
+        p->offset = o.next_offset;
+        if (!o.metadata.empty()) {
+          // The list owns it and frees it with free().
+          p->metadata = std::malloc(o.metadata.size());
+          std::memcpy(p->metadata, o.metadata.data(), o.metadata.size());
+          p->metadata_size = o.metadata.size();
+        }
+      }
       std::optional<txn_result> failed;
       for (std::uint32_t attempt = 1;; ++attempt) {
         rd_kafka_error_t* e = rd_kafka_send_offsets_to_transaction(

@@ -14,39 +14,31 @@ namespace herald::pipeline {
 
 void worker::impl::dispatch(batch::batch<item> b) {
   account_runtime& acct = *b.items.front()->acct;
-  acct.waiting_batches.emplace_back(mono_ms(), std::move(b.items));
+  acct.waiting.push_batch(mono_ms(), std::move(b.items));
   pump(acct);
 }
 
 bool worker::impl::park_overdue(account_runtime& acct, std::int64_t mono_now) {
-  const std::int64_t bound = cfg.retry.max_in_process_hold_ms;
-  bool parked = false;
   // An event must not hold its partition's commit in this process for long: past the bound it
   // waits on the retry topic (holding its `r`, or its `c`), and its source commits on.
-  while (!acct.waiting_batches.empty() && mono_now - acct.waiting_batches.front().first > bound) {
-    auto items = std::move(acct.waiting_batches.front().second);
-    acct.waiting_batches.pop_front();
+  auto late = acct.waiting.take_overdue(mono_now, cfg.retry.max_in_process_hold_ms);
+  if (late.empty()) return false;
+  for (auto& items : late.batches)
     for (item* it : items) park(it, flow::retry_reason::account_busy, flow::retry_stage::send, now_ms());
-    parked = true;
-  }
-  while (!acct.waiting_checks.empty() && mono_now - acct.waiting_checks.front().first > bound) {
-    item* it = acct.waiting_checks.front().second;
-    acct.waiting_checks.pop_front();
-    park(it, flow::retry_reason::receipt_check, flow::retry_stage::receipt_check, now_ms());
-    parked = true;
-  }
-  if (parked)
-    log::info("events waited too long for their account's call limits: they wait on the retry topic",
-              {{"account", acct.cfg->name}, {"bound_ms", bound}});
-  return parked;
+  for (item* it : late.checks) park(it, flow::retry_reason::receipt_check, flow::retry_stage::receipt_check, now_ms());
+  log::info("events waited too long for their account's call limits: they wait on the retry topic",
+            {{"account", acct.cfg->name}, {"bound_ms", static_cast<std::int64_t>(cfg.retry.max_in_process_hold_ms)},
+             {"batches", static_cast<std::int64_t>(late.batches.size())},
+             {"checks", static_cast<std::int64_t>(late.checks.size())}});
+  return true;
 }
 
 // Starts the account's waiting calls while its concurrency limit, its rate and any Retry-After
 // allow; otherwise a timer (rate, Retry-After, the hold bound) or the next finished call
-// (concurrency) pumps again. Receipt checks and sends take turns.
+// (concurrency) pumps again. Receipt checks and sends take turns (call_queue.hpp).
 void worker::impl::pump(account_runtime& acct) {
   park_overdue(acct, mono_ms());
-  while (!acct.waiting_batches.empty() || !acct.waiting_checks.empty()) {
+  while (!acct.waiting.empty()) {
     const std::int64_t t = mono_ms();
     const std::int64_t wait = std::max(acct.bucket.wait_ms(t), acct.limiter.paused_until() - t);
     if (wait > 0) {
@@ -62,20 +54,15 @@ void worker::impl::pump(account_runtime& acct) {
     }
     if (!acct.limiter.try_acquire(t)) return;
     acct.bucket.try_take(t);
-    const bool is_check = !acct.waiting_checks.empty() && (acct.waiting_batches.empty() || acct.is_checks_turn);
-    acct.is_checks_turn = !is_check;
-    if (is_check) {
-      item* it = acct.waiting_checks.front().second;
-      acct.waiting_checks.pop_front();
-      item* const one[] = {it};
+    auto next = acct.waiting.take_next();
+    if (next.check) {
+      item* const one[] = {next.check};
       auto held = hold(one, &acct);
-      boost::asio::co_spawn(io, run_receipt_check(it), when_step_ends(step::receipt_check, std::move(held)));
+      boost::asio::co_spawn(io, run_receipt_check(next.check), when_step_ends(step::receipt_check, std::move(held)));
       continue;
     }
-    auto items = std::move(acct.waiting_batches.front().second);
-    acct.waiting_batches.pop_front();
-    auto held = hold(items, &acct);
-    boost::asio::co_spawn(io, send_batch(std::move(items)), when_step_ends(step::send, std::move(held)));
+    auto held = hold(next.batch, &acct);
+    boost::asio::co_spawn(io, send_batch(std::move(next.batch)), when_step_ends(step::send, std::move(held)));
   }
 }
 

@@ -6,6 +6,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "herald/pipeline/finished_offsets.hpp"
 #include "herald/util/json_text.hpp"
 #include "herald/util/log.hpp"
 #include "worker_impl.hpp"
@@ -58,26 +59,30 @@ void worker::impl::hand_over(item* it) {
     give_records(it);
     return;
   }
-  // In a transaction a record commits with the offsets settled so far (offsets_now), so a record
-  // is given only once every offset below its own is settled: given earlier, a crash between its
-  // commit and its offset's would leave it committed and its event delivered again, for a second
-  // outcome. Finished events wait here, in offset order, until the watermark passes them.
+  // In a transaction a record commits with the offsets settled so far (offsets_now). A record
+  // committed ahead of its offset (a lower one still in flight) would, after a crash, see its event
+  // delivered again and ended a second time, so each commit names the finished offsets above the
+  // committed one in its metadata, and the next owner drops their redelivery (on_committed). What
+  // that metadata cannot name (finished_window) waits here, in offset order, until it can.
   settle_offset(it);
-  auto& ready = it->part->ready;
-  ready.push_back(it);
-  std::push_heap(ready.begin(), ready.end(), later_offset{});
+  if (!it->is_handed_over) {
+    // Settled: out of the in-flight window (and its account's share), so that events waiting
+    // here behind a slow one never hold the window shut; they count in a bound of their own.
+    it->is_handed_over = true;
+    --total_in_flight;
+    in_flight_bytes -= it->held_bytes;
+    uncount_for_account(it);
+    ++handed_over;
+    handed_over_bytes += it->held_bytes;
+  }
+  it->part->ready.push(it);
   give_ready(*it->part);
 }
 
 void worker::impl::give_ready(partition_state& part) {
-  const auto next = part.marks.committable();
-  auto& ready = part.ready;
-  while (!ready.empty() && next && ready.front()->offset < *next) {
-    std::pop_heap(ready.begin(), ready.end(), later_offset{});
-    item* it = ready.back();
-    ready.pop_back();
-    give_records(it);
-  }
+  // Up to the window the next commit's metadata can name (finished_offsets.hpp).
+  if (const auto low = part.marks.low_water())
+    part.ready.release_below(*low + finished_window, [this](item* it) { give_records(it); });
 }
 
 void worker::impl::give_records(item* it) {
@@ -101,7 +106,14 @@ std::vector<kafka::committed_offset> worker::impl::offsets_now() {
     p->is_dirty = false;
     // A partition holding a record that can never be written commits nothing more (fail_stop).
     if (p->is_blocked) continue;
-    if (auto next = p->marks.committable()) out.push_back({p->tp, *next});
+    // The finished offsets above it go with it, for the next owner (finished_offsets.hpp).
+    // Before anything at its front settled, the partition's start is committed again, with them.
+    if (auto next = p->marks.committable()) {
+      out.push_back({p->tp, *next, encode_finished(*next, p->marks)});
+    } else if (auto low = p->marks.low_water()) {
+      if (std::string finished = encode_finished(*low, p->marks); !finished.empty())
+        out.push_back({p->tp, *low, std::move(finished)});
+    }
   }
   return out;
 }
@@ -140,11 +152,20 @@ void item::on_delivery(const kafka::delivery_report& report) {
                   std::string(kafka::to_string(report.kind)) + "): " + std::string(report.error));
 }
 
-void worker::impl::on_outcome_durable(item* it) {
-  settle_offset(it);
+void worker::impl::leave_window(item* it) {
+  if (it->is_handed_over) {
+    --handed_over;
+    handed_over_bytes -= it->held_bytes;
+    return;
+  }
   --total_in_flight;
   in_flight_bytes -= it->held_bytes;
   uncount_for_account(it);
+}
+
+void worker::impl::on_outcome_durable(item* it) {
+  settle_offset(it);
+  leave_window(it);
   --in_stage[static_cast<int>(it->at)];
   free_item(it);
   if (is_stopping && total_in_flight == undeliverable) {

@@ -19,7 +19,8 @@ void worker::impl::mark_undeliverable(item* it) {
   // Its offset may already be settled (a transaction settles it when the record is given): the
   // partition commits nothing more, so that the record is delivered again after the restart.
   it->part->is_blocked = true;
-  ++undeliverable;
+  // Counted against the unsettled events the drain waits for; one handed over is not among them.
+  if (!it->is_handed_over) ++undeliverable;
   // A stop under way waits for no item like this one: if it was the last to wait for, stop now.
   if (is_stopping && total_in_flight == undeliverable)
     boost::asio::post(io, [self = shared_from_this()] { self->finish_stop(); });

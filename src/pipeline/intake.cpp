@@ -10,6 +10,7 @@
 #include "herald/flow/marketing_window.hpp"
 #include "herald/ledger/ledger_keys.hpp"
 #include "herald/model/invalid_event.hpp"
+#include "herald/pipeline/finished_offsets.hpp"
 #include "herald/util/log.hpp"
 #include "worker_impl.hpp"
 
@@ -39,6 +40,18 @@ void worker::impl::on_assigned(std::span<const kafka::topic_partition> tps) {
   apply_flow_control();
 }
 
+void worker::impl::on_committed(const kafka::topic_partition& tp, std::int64_t committed, std::string_view metadata) {
+  auto part = find_partition(tp.topic, tp.partition);
+  if (!part || committed < 0) return;
+  // Finished by an earlier owner, their outcomes committed: their redelivery is dropped.
+  const auto finished = decode_finished(metadata, committed);
+  for (std::int64_t o : finished) part->marks.preset_settled(o);
+  if (!finished.empty())
+    log::info("finished offsets above the committed one read back", {{"topic", tp.topic}, {"partition", tp.partition},
+                                                                     {"committed", committed},
+                                                                     {"finished", static_cast<std::int64_t>(finished.size())}});
+}
+
 void worker::impl::on_revoked(std::span<const kafka::topic_partition> tps) {
   if (!producer->is_transactional()) store_offsets();  // committed by the consumer before it lets go
   std::vector<kafka::source_tag> tags;
@@ -53,8 +66,7 @@ void worker::impl::on_revoked(std::span<const kafka::topic_partition> tps) {
         (*it)->is_assigned = false;
         tags.push_back((*it)->tag);
         // Finished, but never given to a transaction (their offsets were not reached): dropped.
-        for (item* r : (*it)->ready) unhanded.push_back(r);
-        (*it)->ready.clear();
+        for (item* r : (*it)->ready.take_all()) unhanded.push_back(r);
         if ((*it)->hold_timer) (*it)->hold_timer->cancel();
         partitions.erase(it);
         break;
@@ -185,6 +197,7 @@ void item::recycle() {
   is_undeliverable = false;
   counts_for_account = false;
   is_offset_settled = false;
+  is_handed_over = false;
   held_bytes = 0;
   parked_topic.clear();
   model::clear(out);
@@ -264,14 +277,9 @@ void worker::impl::admit(item* it, flow::retry_stage stage) {
 }
 
 void worker::impl::enter(item* it, flow::retry_stage stage) {
-  auto [pos, is_new] = in_flight_by_key.try_emplace(it->keys.ledger, it);
-  if (!is_new) {
-    // The same notification is already on its way here: never a second send; this copy ends as
-    // that one does, or waits with it (release_followers, park_followers).
-    it->leader = pos->second;
-    pos->second->followers.push_back(it);
-    return;
-  }
+  // The same notification already on its way here: never a second send; this copy ends as that
+  // one does, or waits with it (release_followers, park_followers).
+  if (in_flight.enter(it->keys.ledger, it)) return;
   if (stage == flow::retry_stage::receipt_check) {
     check_receipt(it);
     return;
@@ -352,9 +360,11 @@ void worker::impl::apply_flow_control() {
   if (!failure.empty()) return;
   const auto& k = cfg.kafka;
   const window_use use{total_in_flight, in_flight_bytes};
+  // Settled events waiting for their transaction (hand_over) have a bound of their own, as large.
+  const window_use handed{handed_over, handed_over_bytes};
   const window_limits limits{k.max_in_flight, k.max_in_flight_bytes};
-  const bool is_over_total = is_window_full(use, limits);
-  const bool is_under_total = is_window_drained(use, limits);
+  const bool is_over_total = is_window_full(use, limits) || is_window_full(handed, limits);
+  const bool is_under_total = is_window_drained(use, limits) && is_window_drained(handed, limits);
   // Intake also waits while an account at its share has not shown whether it drains (decide_share).
   const bool is_share_waiting = share_wait_until_ms != 0 && !is_share_wait_over(mono_ms());
   // The overall bound first closes the gate (nothing more is taken from librdkafka's queue, which
@@ -371,7 +381,7 @@ void worker::impl::apply_flow_control() {
       self->consumer->set_gated(false);
       self->apply_flow_control();
     });
-  } else if (is_gated && !is_share_waiting && is_window_reopened(use, limits)) {
+  } else if (is_gated && !is_share_waiting && is_window_reopened(use, limits) && is_window_reopened(handed, limits)) {
     is_gated = false;
     gate_timer.cancel();
     consumer->set_gated(false);

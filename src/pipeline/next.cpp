@@ -112,13 +112,8 @@ void worker::impl::retry_later(item* it, std::chrono::milliseconds delay, flow::
 }
 
 std::vector<item*> worker::impl::take_followers(item* it) {
-  if (it->leader || !it->acct) return {};
-  auto pos = in_flight_by_key.find(it->keys.ledger);
-  if (pos != in_flight_by_key.end() && pos->second == it) in_flight_by_key.erase(pos);
-  std::vector<item*> followers;
-  followers.swap(it->followers);
-  for (item* f : followers) f->leader = nullptr;
-  return followers;
+  if (!it->acct) return {};  // never entered (invalid, or parked before it was)
+  return in_flight.take_followers(it, it->keys.ledger);
 }
 
 void worker::impl::release_followers(item* it) {
@@ -152,9 +147,7 @@ void worker::impl::drop(item* it) {
   log::debug("event of a revoked partition dropped",
              {{"topic", it->part->tp.topic}, {"partition", it->part->tp.partition}, {"offset", it->offset}});
   if (it->leader) {
-    auto& f = it->leader->followers;
-    f.erase(std::remove(f.begin(), f.end(), it), f.end());
-    it->leader = nullptr;
+    in_flight.leave(it);
   } else {
     // The copies behind it go on by themselves: through the guard, where the ledger decides.
     for (item* f : take_followers(it)) {
@@ -162,9 +155,7 @@ void worker::impl::drop(item* it) {
       else enter(f, flow::retry_stage::send);
     }
   }
-  --total_in_flight;
-  in_flight_bytes -= it->held_bytes;
-  uncount_for_account(it);
+  leave_window(it);
   --in_stage[static_cast<int>(it->at)];
   free_item(it);
   apply_flow_control();

@@ -32,7 +32,7 @@ void worker::impl::check_receipt(item* it) {
     return;
   }
   it->task = 0;  // the account's queue holds it until pump starts its check
-  it->acct->waiting_checks.emplace_back(mono_ms(), it);
+  it->acct->waiting.push_check(mono_ms(), it);
   pump(*it->acct);
 }
 

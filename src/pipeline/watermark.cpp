@@ -45,6 +45,12 @@ std::optional<std::int64_t> watermark::committable() const {
   return next_after_settled_;
 }
 
+void watermark::preset_settled(std::int64_t offset) {
+  if (check(offset) != track_result::tracked) return;
+  if (entries_.empty() || entries_.back().offset < offset) entries_.push_back({offset, true});
+  else entries_.insert(find(offset), {offset, true});
+}
+
 void watermark::reset() {
   entries_.clear();
   unsettled_ = 0;

@@ -59,7 +59,7 @@ worker::impl::impl(boost::asio::io_context& io_, const config::herald_config& cf
   // A request written at t is over by t + this: a wait for a connection (up to the connect
   // timeout), a connect, the request's own timeout, and slack for a slow settle.
   limits.write_lease_s = (2 * static_cast<std::int64_t>(cfg.http.connect_timeout_ms) + cfg.http.request_timeout_ms) / 1000 + 10;
-  in_flight_by_key.reserve(cfg.kafka.max_in_flight);  // no rehashing under load
+  in_flight.reserve(cfg.kafka.max_in_flight);  // no rehashing under load
   for (const auto& [name, acct] : cfg.accounts) {
     auto rt = std::make_unique<account_runtime>();
     rt->cfg = &acct;
@@ -98,6 +98,9 @@ worker::worker(boost::asio::io_context& io, const config::herald_config& cfg, op
   h.on_message = [p = impl_.get()](const kafka::message_view& m) { p->on_message(m); };
   h.on_assigned = [p = impl_.get()](std::span<const kafka::topic_partition> tps) { p->on_assigned(tps); };
   h.on_revoked = [p = impl_.get()](std::span<const kafka::topic_partition> tps) { p->on_revoked(tps); };
+  h.on_committed = [p = impl_.get()](const kafka::topic_partition& tp, std::int64_t committed, std::string_view m) {
+    p->on_committed(tp, committed, m);
+  };
   h.on_error = [p = impl_.get()](std::string_view) { ++p->stats.consume_errors; };
   s.consumer = std::make_unique<kafka::consumer>(ex, s.cfg.kafka, std::move(h));
   if (s.producer->is_transactional()) s.producer->use_group_metadata_of(*s.consumer);

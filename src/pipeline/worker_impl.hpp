@@ -24,7 +24,10 @@
 #include "herald/kafka/producer.hpp"
 #include "herald/ledger/ledger_store.hpp"
 #include "herald/model/outcome.hpp"
+#include "herald/pipeline/call_queue.hpp"
 #include "herald/pipeline/decide.hpp"
+#include "herald/pipeline/inflight_index.hpp"
+#include "herald/pipeline/ordered_handover.hpp"
 #include "herald/pipeline/limits.hpp"
 #include "herald/pipeline/watermark.hpp"
 #include "herald/pipeline/coroutine_guard.hpp"
@@ -53,8 +56,8 @@ struct partition_state {
   std::int64_t held_offset = -1;
   std::unique_ptr<boost::asio::steady_timer> hold_timer;
   // Transactions: finished events whose records wait for every offset below theirs to settle
-  // (worker::impl::hand_over), a min-heap by offset.
-  std::vector<item*> ready;
+  // (worker::impl::hand_over).
+  ordered_handover<item> ready;
 };
 
 struct item;
@@ -69,13 +72,9 @@ struct account_runtime {
   // here (in the pipeline, not in the connection pool, where waiting would time out as not_sent).
   flow::aimd_limiter limiter{flow::aimd_options{}};
   flow::token_bucket bucket{0, 1};
-  // Calls waiting for the limits, with when they started waiting (monotonic ms): an event waits
-  // here at most retry.max_in_process_hold_ms, then it waits on the retry topic instead, so that
-  // its partition commits on. Receipt checks share the limits (they are calls too), taking turns
-  // with sends so that neither starves the other.
-  std::deque<std::pair<std::int64_t, std::vector<item*>>> waiting_batches;
-  std::deque<std::pair<std::int64_t, item*>> waiting_checks;
-  bool is_checks_turn = false;
+  // Calls waiting for the limits (call_queue.hpp): at most retry.max_in_process_hold_ms, receipt
+  // checks and sends taking turns.
+  call_queue<item> waiting;
   std::unique_ptr<boost::asio::steady_timer> pump_timer;
   bool is_pump_armed = false;
   // Its share of the in-flight window (limits.hpp, decide_share): events admitted and not settled,
@@ -134,6 +133,7 @@ struct item final : kafka::delivery_target {
   bool is_undeliverable = false;  // one of its records can never be written (fail_stop)
   bool counts_for_account = false;  // admitted: in its account's in_flight until it is settled
   bool is_offset_settled = false;   // its place in the watermark is settled (transactions: when produced)
+  bool is_handed_over = false;      // transactions: settled and out of the in-flight window (hand_over)
   std::uint32_t held_bytes = 0;     // value + key as consumed: its part of in_flight_bytes
   std::string parked_topic;  // set while its envelope is written to a retry or delay topic
   model::outcome out;
@@ -148,11 +148,6 @@ struct item final : kafka::delivery_target {
   // Readies a finished item for the next consumed message: every member as a new item's, except
   // that the buffers the next event fills again keep their capacity.
   void recycle();
-};
-
-// Orders partition_state::ready as a min-heap by offset.
-struct later_offset {
-  bool operator()(const item* a, const item* b) const;
 };
 
 // One event and what comes next for it (decide.hpp).
@@ -179,22 +174,9 @@ struct worker::impl : std::enable_shared_from_this<worker::impl> {
 
   std::vector<std::shared_ptr<partition_state>> partitions;  // assigned now
   kafka::source_tag last_partition_tag = 0;
-  // Ledger record ids are 4 hex digits and 12 bytes of SHA-256: 8 of those bytes are already a
-  // well-mixed hash, so the map need not hash all 16 again (it is consulted for every event).
-  struct record_id_hash {
-    using is_avalanching = void;  // SHA-256 bytes: the flat map need not mix them again
-    std::size_t operator()(std::string_view id) const noexcept {
-      if (id.size() < 12) return std::hash<std::string_view>{}(id);
-      std::size_t h;
-      std::memcpy(&h, id.data() + 4, sizeof h);
-      return h;
-    }
-  };
-  // Ledger key → the item sending it. The key views the item's own keys.ledger, which is set once
-  // before the item is entered and outlives its entry (release_followers takes it out).
-  // Open addressing (one probe of a cache line of tags, most of the time) instead of a node per
-  // entry: the lookup showed as 3-4 % of Herald's profile with std::unordered_map.
-  boost::unordered_flat_map<std::string_view, item*, record_id_hash> in_flight_by_key;
+  // The notifications in flight here, by ledger record id (inflight_index.hpp). Keys view the
+  // items' own keys.ledger, set once before the item is entered; release_followers takes it out.
+  inflight_index<item> in_flight;
   // Finished items kept for the next messages (never deleted before ~impl, see free_item): their buffers are reused,
   // which saves a dozen allocations per event and the page faults of memory freed and taken again.
   std::vector<item*> spare_items;
@@ -209,6 +191,9 @@ struct worker::impl : std::enable_shared_from_this<worker::impl> {
   bool is_linger_armed = false;
   std::size_t total_in_flight = 0;
   std::size_t in_flight_bytes = 0;  // held_bytes of the items in flight (kafka.max_in_flight_bytes)
+  // Transactions: settled items whose records wait for (or are in) a transaction not committed yet.
+  std::size_t handed_over = 0;
+  std::size_t handed_over_bytes = 0;
   std::size_t in_stage[static_cast<int>(stage::count)] = {};
   void move_to(item* it, stage s) {
     --in_stage[static_cast<int>(it->at)];
@@ -255,6 +240,8 @@ struct worker::impl : std::enable_shared_from_this<worker::impl> {
   void enter(item* it, flow::retry_stage stage);
   void on_assigned(std::span<const kafka::topic_partition> tps);
   void on_revoked(std::span<const kafka::topic_partition> tps);
+  // Transactions: what the partition's last commit says was finished above its offset.
+  void on_committed(const kafka::topic_partition& tp, std::int64_t committed, std::string_view metadata);
   void apply_flow_control();
   // The account's share (limits.hpp): the load decide_share sees, entering and leaving the count.
   account_load load_of(account_runtime& acct, std::int64_t mono_now);
@@ -330,6 +317,8 @@ struct worker::impl : std::enable_shared_from_this<worker::impl> {
   void give_ready(partition_state& part);
   void give_records(item* it);
   void on_outcome_durable(item* it);
+  // Out of the in-flight window, or of the handed-over bound, whichever it is in.
+  void leave_window(item* it);
   // Transactions: the offsets to commit with the records produced so far.
   std::vector<kafka::committed_offset> offsets_now();
   void finish_stop();
@@ -359,8 +348,6 @@ struct worker::impl : std::enable_shared_from_this<worker::impl> {
   // worker::stop's work, also started by fail_stop.
   void begin_stop(std::chrono::milliseconds drain_timeout, std::function<void(int)> done);
 };
-
-inline bool later_offset::operator()(const item* a, const item* b) const { return a->offset > b->offset; }
 
 // Monotonic milliseconds, for linger times and backoff (never the injectable wall clock).
 std::int64_t mono_ms();

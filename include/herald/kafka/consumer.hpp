@@ -18,6 +18,9 @@ class consumer {
   struct handlers {
     std::function<void(const message_view&)> on_message;
     std::function<void(std::span<const topic_partition>)> on_assigned;
+    // Transactions: right after on_assigned, before any of their messages, each assigned
+    // partition's committed offset (-1: none) and the metadata committed with it.
+    std::function<void(const topic_partition&, std::int64_t committed, std::string_view metadata)> on_committed;
     // Called before the partitions are given up: store their final offsets now.
     std::function<void(std::span<const topic_partition>)> on_revoked;
     // A consume error that names no record (already logged): for a metric.

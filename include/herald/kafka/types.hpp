@@ -23,6 +23,7 @@ using source_tag = std::uint64_t;
 struct committed_offset {
   topic_partition tp;
   std::int64_t next_offset = 0;
+  std::string metadata;  // committed with it (consumer::handlers::on_committed reads it back)
 };
 
 struct topic_partition_hash {

@@ -29,9 +29,26 @@ class watermark {
   // unsettled one precedes. Empty until something settled. It never moves back: an offset below
   // it is reported already_settled by track(), not tracked again.
   std::optional<std::int64_t> committable() const;
+  // committable(), or before anything settled the lowest offset tracked (or preset): where a
+  // restart would begin. Empty while nothing is known.
+  std::optional<std::int64_t> low_water() const {
+    if (next_after_settled_) return next_after_settled_;
+    if (!entries_.empty()) return entries_.front().offset;
+    return std::nullopt;
+  }
   std::size_t in_flight() const { return unsettled_; }
   // Forget everything (the partition was revoked).
   void reset();
+  // An offset above the committed point whose event is known to be finished already (its outcome
+  // committed by an earlier owner: committed_offsets.hpp): settled without being tracked, so that
+  // its redelivery is dropped. Offsets at or below the committed point are ignored.
+  void preset_settled(std::int64_t offset);
+  // The settled offsets above the committable point, in increasing order, while f returns true.
+  template <class F>
+  void for_each_settled_above(F&& f) const {
+    for (const auto& e : entries_)
+      if (e.is_settled && !f(e.offset)) return;
+  }
 
  private:
   struct entry {
