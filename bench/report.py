@@ -33,9 +33,14 @@ if os.path.exists(os.path.join(out, "redis-benchmark-settle.csv")):
     row = next(csv.reader(open(os.path.join(out, "redis-benchmark-settle.csv"))))
     settle = {"commands_per_second": float(row[1]), "items_per_second": float(row[1])}
     report["machine"]["redis_settle"] = settle
-    # Every event costs one reserve item and one settle item of the same single-threaded Redis.
-    report["machine"]["redis_ledger_events_per_second"] = 1 / (
-        1 / report["machine"]["redis_ledger_script"]["items_per_second"] + 1 / settle["items_per_second"])
+    # Every event costs one reserve item and one settle item of the same single-threaded Redis,
+    # and, from the write mark on, one item of its call's write script (measured when the build
+    # has it: bench/run leaves the file out for older builds).
+    per_event = 1 / report["machine"]["redis_ledger_script"]["items_per_second"] + 1 / settle["items_per_second"]
+    if os.path.exists(os.path.join(out, "redis-benchmark-write.csv")):
+        report["machine"]["redis_write"] = redis_limit("redis-benchmark-write.csv")
+        per_event += 1 / report["machine"]["redis_write"]["items_per_second"]
+    report["machine"]["redis_ledger_events_per_second"] = 1 / per_event
 def iso_ms(text):
     from datetime import datetime, timezone
     return int(datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc).timestamp() * 1000)
@@ -117,8 +122,10 @@ lines += [
     f"- Herald (fast) as a fraction of the lower limit: {report['herald_fraction_of_machine_limit']:.2f}",
 ] + ([
     f"- Redis rate of the ledger's settle (redis-benchmark, HSET pipelined 100 a round trip): "
-    f"{m['redis_settle']['items_per_second']:,.0f} items/s; one event needs a reserve and a settle item: "
-    f"{m['redis_ledger_events_per_second']:,.0f} events/s",
+    f"{m['redis_settle']['items_per_second']:,.0f} items/s" + (
+        f"; of the write mark (the write script, 100 items a call): {m['redis_write']['items_per_second']:,.0f} items/s; "
+        "one event needs a reserve, a write and a settle item: " if "redis_write" in m else
+        "; one event needs a reserve and a settle item: ") + f"{m['redis_ledger_events_per_second']:,.0f} events/s",
     f"- Herald (fast) as a fraction of that ledger limit per event: {report['herald_fraction_of_ledger_limit']:.2f}",
 ] if "redis_settle" in m else []) + [
     "",
