@@ -235,3 +235,50 @@ TEST_CASE("chaos: one-event SendBatchSms and SendCardSms calls whose answers nev
   CHECK(found == 2 * per_account);
   require_promises(r.check(produced, 0, "one_event_receipts"));
 }
+
+TEST_CASE("chaos: every resend of an ambiguous send gets receipt checks of its own (half the calls answered 503)") {
+  // A 503 leaves a send's fate open and records nothing, and the receipt queries meet the same
+  // faults. A send's receipt proves it missing once it is two seconds old, and it is resent; the
+  // resend may meet a 503 again. Each send must be looked up afresh: with one count of checks for
+  // the event's whole life, an event resent a few times ran out of checks on a send whose receipt
+  // had not even been asked for once it was old enough, and ended unknown (seen as one Alibaba
+  // Cloud `unknown` in the gateway-faults runs).
+  const int per_account = by_scale(60, 300);
+  rig_options opt;
+  opt.name = "chaos-resendchecks";
+  opt.sim_args = {"--fault-5xx", "0.4", "--seed", "7"};
+  opt.max_concurrent_calls = 2;
+  opt.max_batch = 1;  // every event a send chain of its own
+  // Checks 0.5 s apart, a missing receipt final after 2 s: each send costs about four checks
+  // before its receipt can prove anything, plus the queries that meet a 503. 15 checks per send
+  // run out with odds of about 0.4^11; one count for the event's whole life runs out after three
+  // or four sends, which about one event in six needs here.
+  opt.extra_sections =
+      R"(  "retry": {"receipt_grace_ms": 500, "max_receipt_checks": 15, "backoff_base_ms": 100, "backoff_cap_ms": 1000, "max_attempts": 15},
+)";
+  rig r(opt);
+  replace_in_file(r.config_path(), R"("receipt_not_found_final_after_seconds": 3)",
+                  R"("receipt_not_found_final_after_seconds": 2)");
+  auto values = events_of(r, "ali-batch", per_account, "rc");
+  const auto card = events_of(r, "ali-card", per_account, "rc");
+  values.insert(values.end(), card.begin(), card.end());
+  const auto produced = produce(r, values);
+  outcome_reader progress(r.results_topic());
+  auto herald = r.start_herald("chaos-pod-1");
+  const bool drained = drain(progress, produced, by_scale(60s, 240s), "resends' checks");
+  INFO("herald log tail:\n", herald->log_tail(3000));
+  CHECK(drained);
+  CHECK(stop_gracefully(*herald) == 0);
+  long unknown = 0, resent = 0;
+  for (const auto& o : progress.outcomes()) {
+    if (o.status == "unknown") {
+      ++unknown;
+      if (unknown <= 5) std::cerr << "[chaos] resends' checks: " << o.event_id << " unknown: " << o.reason << "\n";
+    }
+  }
+  resent = sim_number(r.sim(), "requests");
+  std::cerr << "[chaos] resends' checks: " << produced.size() << " events, " << unknown << " unknown, "
+            << resent << " calls on / (sends and queries)\n";
+  CHECK(unknown == 0);
+  require_promises(r.check(produced, 0, "resend_receipt_checks"));
+}
