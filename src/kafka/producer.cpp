@@ -792,11 +792,15 @@ producer::producer(boost::asio::any_io_executor ex, const config::kafka_config& 
       {"allow.auto.create.topics", "false"}};
   rd_kafka_conf_t* conf = detail::make_conf(common, cfg.producer_properties);
   if (impl_->is_txn) {
-    // Managed options (config/load.cpp refuses them in producer_properties). librdkafka sets
-    // message.timeout.ms and socket.timeout.ms within the transaction timeout itself.
+    // Managed options (config/load.cpp refuses them in producer_properties). A record not
+    // delivered within 15 s aborts its transaction (it is produced again in the next one): the
+    // transaction itself may live longer, so that a broker restart does not get it aborted by the
+    // broker, which fences the producer; a topic deleted under Herald is found within seconds.
+    const std::string message_timeout = std::to_string(std::min<std::uint32_t>(15000, cfg.transaction_timeout_ms));
     char err[512];
     for (const auto& [name, value] : {std::pair<const char*, std::string>{"transactional.id", impl_->txn_id},
-                                      {"transaction.timeout.ms", std::to_string(cfg.transaction_timeout_ms)}}) {
+                                      {"transaction.timeout.ms", std::to_string(cfg.transaction_timeout_ms)},
+                                      {"message.timeout.ms", message_timeout}}) {
       if (rd_kafka_conf_set(conf, name, value.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
         rd_kafka_conf_destroy(conf);
         throw std::runtime_error(std::string("kafka property ") + name + ": " + err);
@@ -948,6 +952,16 @@ std::vector<std::string> producer::impl::unusable_topics(std::span<const std::st
     }
     const rd_kafka_metadata_t* md = nullptr;
     rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, rkt, &md, static_cast<int>(timeout.count()));
+    // A topic created a moment ago is unknown to the broker answering until its metadata has
+    // spread: asked again for up to the timeout before it counts as missing.
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!err && md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART &&
+           std::chrono::steady_clock::now() + std::chrono::milliseconds(200) < deadline) {
+      rd_kafka_metadata_destroy(md);
+      md = nullptr;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      err = rd_kafka_metadata(rk, 0, rkt, &md, static_cast<int>(timeout.count()));
+    }
     if (err) {
       // No broker answered in time: nothing is known about the topic yet, produce() finds out.
       log::warn("kafka topic metadata not available yet", {{"topic", name}, {"error", rd_kafka_err2str(err)}});

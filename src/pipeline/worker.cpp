@@ -116,6 +116,17 @@ worker::worker(boost::asio::io_context& io, const config::herald_config& cfg, op
     if (is_up) {
       p->has_redis_been_up = true;
       p->redis_refusal.clear();
+      // The group is joined once Redis is known to work: a pod that cannot use its Redis (down,
+      // or too old: fail_stop) takes no partitions from the others, and leaves no half-joined
+      // member behind (librdkafka 2.0.2 asserts when such a consumer is closed mid-join).
+      if (!p->is_consumer_started && !p->is_stopping) {
+        p->is_consumer_started = true;
+        try {
+          p->consumer->start();
+        } catch (const std::exception& e) {
+          boost::asio::post(p->io, [self = p->shared_from_this(), why = std::string(e.what())] { self->fail_stop(why); });
+        }
+      }
     }
     // While Redis is unreachable nothing can be reserved, so nothing is sent: stop fetching too.
     p->apply_flow_control();
@@ -150,8 +161,7 @@ void worker::start() {
     boost::asio::post(s.io, [p = impl_, cause = std::move(cause)]() mutable { p->fail_stop(std::move(cause)); });
     return;
   }
-  s.redis->start();
-  s.consumer->start();
+  s.redis->start();  // the consumer starts once Redis is up (on_connection_change)
   log::info("herald started", {{"topics", static_cast<std::int64_t>(s.cfg.kafka.topics.size())},
                                {"accounts", static_cast<std::int64_t>(s.accounts.size())},
                                {"instance", s.instance_id},

@@ -211,6 +211,7 @@ struct worker::impl : std::enable_shared_from_this<worker::impl> {
   boost::asio::steady_timer share_timer;
   bool is_redis_up = false;
   bool has_redis_been_up = false;
+  bool is_consumer_started = false;
   // Why the last Redis handshake refused the server (older than 7.0: redis/server_version.hpp);
   // empty once a server is used. /readyz shows it.
   std::string redis_refusal;
