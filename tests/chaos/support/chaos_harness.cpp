@@ -1,4 +1,5 @@
 #include "chaos/support/chaos_harness.hpp"
+#include "chaos/support/dedicated_services.hpp"
 
 #include <librdkafka/rdkafka.h>
 #include <signal.h>
@@ -504,6 +505,10 @@ std::vector<source_ref> rig::produce_events(int count, const std::string& tag) {
 }
 
 std::unique_ptr<child_process> rig::start_herald(const std::string& pod_name) const {
+  // The broker's metadata trails CreateTopics by a moment; a Herald started inside it finds an
+  // output topic unknown and stops (exit 3) before it does anything.
+  REQUIRE_MESSAGE(wait_for_topics(test::kafka_brokers(), {events_, results_, dlq_, events_ + ".retry", events_ + ".delay"}, 30s),
+                  "the rig's topics are not in the broker's metadata");
   return test::start_herald(config_, {{"CHAOS_SECRET", secret_}, {"POD_NAME", pod_name}});
 }
 
