@@ -46,6 +46,12 @@ std::string render_metrics(const counters& c, const gauges& g) {
          "Records Kafka refused for good (each ends in an outcome, a cut DLQ copy or a fail-stop).", c.produce_failures);
   metric(out, "herald_produce_retries_total", "counter", "Records produced again after a transient failure.",
          g.produce_retries);
+  metric(out, "herald_transactions_committed_total", "counter",
+         "Kafka transactions committed (outcomes, DLQ copies, envelopes and their consumed offsets).",
+         g.transactions_committed);
+  metric(out, "herald_transactions_aborted_total", "counter",
+         "Kafka transactions aborted (their records produced again in the next one, or dropped on a revoke).",
+         g.transactions_aborted);
   metric(out, "herald_dlq_truncated_total", "counter", "DLQ copies cut to fit a record limit.", c.dlq_truncated);
   metric(out, "herald_dlq_lost_total", "counter", "DLQ copies given up: refused as too large even when cut.",
          c.dlq_lost);

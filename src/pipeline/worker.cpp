@@ -210,6 +210,8 @@ http::admin_answer worker::impl::answer_admin(std::string_view path) const {
     for (int s = 0; s < stage_count; ++s) g.by_stage[s] = in_stage[s];
     g.redis_round_trips = redis->round_trips();
     g.produce_retries = producer->retries();
+    g.transactions_committed = producer->transactions_committed();
+    g.transactions_aborted = producer->transactions_aborted();
     g.is_failed = !failure.empty();
     return {200, "text/plain; version=0.0.4; charset=utf-8", render_metrics(stats, g)};
   }

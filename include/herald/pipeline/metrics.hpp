@@ -23,6 +23,8 @@ struct gauges {
   std::uint64_t by_stage[stage_count] = {};  // events in flight by stage (stage_names)
   std::uint64_t redis_round_trips = 0;       // the Redis client's count (rendered as a counter)
   std::uint64_t produce_retries = 0;         // the producer's count (rendered as a counter)
+  std::uint64_t transactions_committed = 0;  // the producer's counts (counters; 0 without transactions)
+  std::uint64_t transactions_aborted = 0;
   bool is_failed = false;                    // fail-stop under way (emit.cpp, fail_stop)
 };
 

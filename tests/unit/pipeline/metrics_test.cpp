@@ -40,3 +40,14 @@ TEST_CASE("dropped redeliveries and internal errors are counters of their own") 
   CHECK(text.find("# TYPE herald_internal_errors_total counter\nherald_internal_errors_total 2\n") !=
         std::string::npos);
 }
+
+TEST_CASE("transactions committed and aborted are counters") {
+  gauges g;
+  g.transactions_committed = 12;
+  g.transactions_aborted = 1;
+  auto text = render_metrics(counters{}, g);
+  CHECK(text.find("# TYPE herald_transactions_committed_total counter\nherald_transactions_committed_total 12\n") !=
+        std::string::npos);
+  CHECK(text.find("# TYPE herald_transactions_aborted_total counter\nherald_transactions_aborted_total 1\n") !=
+        std::string::npos);
+}
