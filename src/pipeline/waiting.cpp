@@ -13,7 +13,10 @@ void worker::impl::on_waiting_message(const std::shared_ptr<partition_state>& pa
     return;
   }
   // Before the hold: a record already handled must not hold (and seek back) the partition again.
-  if (is_redelivery(*part, m, part->marks.check(m.offset))) return;
+  if (is_redelivery(*part, m, part->marks.check(m.offset))) {
+    part->marks.note_delivered(m.offset);  // a finished offset preset on assignment is passed now
+    return;
+  }
   auto env = flow::decode_retry_envelope(m.payload);
   if (env && env.value().not_before_ms > now_ms()) {
     hold(part, m.offset, env.value().not_before_ms);

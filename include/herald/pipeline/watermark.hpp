@@ -29,20 +29,26 @@ class watermark {
   // unsettled one precedes. Empty until something settled. It never moves back: an offset below
   // it is reported already_settled by track(), not tracked again.
   std::optional<std::int64_t> committable() const;
-  // committable(), or before anything settled the lowest offset tracked (or preset): where a
-  // restart would begin. Empty while nothing is known.
+  // committable(), or before anything settled the lowest offset tracked: where a restart would
+  // begin. Empty while nothing is known, and while a preset offset is the lowest one known (the
+  // offsets below it are not consumed yet: a commit there would skip them).
   std::optional<std::int64_t> low_water() const {
     if (next_after_settled_) return next_after_settled_;
-    if (!entries_.empty()) return entries_.front().offset;
+    if (!entries_.empty() && !entries_.front().is_settled) return entries_.front().offset;
     return std::nullopt;
   }
   std::size_t in_flight() const { return unsettled_; }
   // Forget everything (the partition was revoked).
   void reset();
   // An offset above the committed point whose event is known to be finished already (its outcome
-  // committed by an earlier owner: committed_offsets.hpp): settled without being tracked, so that
-  // its redelivery is dropped. Offsets at or below the committed point are ignored.
+  // committed by an earlier owner: finished_offsets.hpp): settled without being tracked, so that
+  // its redelivery is dropped. Offsets at or below the committed point are ignored. The commit
+  // passes it only once it has been delivered here (Kafka delivers in order: every offset below
+  // it has been tracked by then); before, the offsets below it may still be on their way.
   void preset_settled(std::int64_t offset);
+  // Kafka delivered this offset (track() says so itself; a caller that only check()ed a
+  // redelivery says it here): presets up to it may be passed.
+  void note_delivered(std::int64_t offset);
   // The settled offsets above the committable point, in increasing order, while f returns true.
   template <class F>
   void for_each_settled_above(F&& f) const {
@@ -54,12 +60,17 @@ class watermark {
   struct entry {
     std::int64_t offset;
     bool is_settled;
+    bool is_preset = false;  // settled by preset_settled, not by this consumer's delivery
   };
   // Where an offset would go, and whether it is there.
   std::deque<entry>::const_iterator find(std::int64_t offset) const;
+  // Moves the committable point past the settled front, stopping at a preset not delivered yet.
+  void pop_settled_front();
   std::deque<entry> entries_;  // in offset order; everything before the front has settled
   std::size_t unsettled_ = 0;
   std::optional<std::int64_t> next_after_settled_;
+  // The highest offset delivered (tracked or checked as a redelivery); -1: none yet.
+  std::int64_t highest_delivered_ = -1;
 };
 
 }  // namespace herald::pipeline

@@ -64,3 +64,38 @@ TEST_CASE("before anything at the front settled, the lowest tracked offset is th
   CHECK_FALSE(w.committable());
   CHECK(decode_finished(encode_finished(*w.low_water(), w), 40) == std::vector<std::int64_t>{43});
 }
+
+TEST_CASE("a preset offset is no commit point while the offsets below it are not consumed yet") {
+  // Committed 100 by the earlier owner, 105 named finished: nothing of 100..104 consumed here yet.
+  watermark w;
+  w.preset_settled(105);
+  // Committing 105 now (the old base) skipped 100..104: lost if the pod died before they settled.
+  CHECK_FALSE(w.low_water());
+  CHECK_FALSE(w.committable());
+  REQUIRE(w.track(100) == watermark::track_result::tracked);
+  CHECK(w.low_water() == 100);
+  // 100 settles before 101 is consumed (an invalid event settles at once; a gated intake): the
+  // commit must stop at 101, not jump the preset to 106 and drop 101..104 as redeliveries.
+  w.settle(100);
+  CHECK(w.committable() == 101);
+  CHECK(w.track(101) == watermark::track_result::tracked);
+  w.settle(101);
+  CHECK(w.committable() == 102);
+  for (std::int64_t o = 102; o < 105; ++o) REQUIRE(w.track(o) == watermark::track_result::tracked);
+  for (std::int64_t o = 102; o < 105; ++o) w.settle(o);
+  // 105 itself not delivered yet: the commit waits below it (its redelivery is dropped, then passes).
+  CHECK(w.committable() == 105);
+  CHECK(w.track(105) == watermark::track_result::already_settled);
+  CHECK(w.committable() == 106);
+}
+
+TEST_CASE("a preset offset delivered again on a waiting topic (checked, not tracked) lets the commit pass it") {
+  watermark w;
+  w.preset_settled(3);
+  REQUIRE(w.track(2) == watermark::track_result::tracked);
+  w.settle(2);
+  CHECK(w.committable() == 3);
+  REQUIRE(w.check(3) == watermark::track_result::already_settled);
+  w.note_delivered(3);
+  CHECK(w.committable() == 4);
+}
