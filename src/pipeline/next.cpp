@@ -2,6 +2,7 @@
 // the batcher, a wait in this process, the retry topic or a receipt check. Also the copies that
 // waited behind an event, and the events of a revoked partition.
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include "herald/util/crypto.hpp"
@@ -158,6 +159,9 @@ void worker::impl::drop(item* it) {
   leave_window(it);
   --in_stage[static_cast<int>(it->at)];
   free_item(it);
+  // A rebalance during a drain may drop the last events the stop waits for.
+  if (is_stopping && total_in_flight == undeliverable)
+    boost::asio::post(io, [self = shared_from_this()] { self->finish_stop(); });
   apply_flow_control();
 }
 
