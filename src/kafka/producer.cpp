@@ -535,7 +535,11 @@ struct producer::impl : std::enable_shared_from_this<producer::impl> {
         ++aborted_count;
         ++aborts_in_a_row;
         ending_offsets.clear();
-        if (classify_produce_error(r.code) == produce_error::topic_unusable) fail_unusable_topics();
+        // A topic deleted under a running producer often shows only as records timing out, the
+        // transaction's partitions never added: after a second such abort its topics are looked up.
+        const bool is_timeout = r.code == RD_KAFKA_RESP_ERR__TIMED_OUT || r.code == RD_KAFKA_RESP_ERR__MSG_TIMED_OUT;
+        if (classify_produce_error(r.code) == produce_error::topic_unusable || (is_timeout && aborts_in_a_row >= 2))
+          fail_unusable_topics();
         const std::size_t again = book.ending_size();
         book.aborted([&](txn_record& rec) { hear(rec); });
         const std::size_t produced_again = book.waiting_size();
