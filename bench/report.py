@@ -109,6 +109,12 @@ for name, s in report["scenarios"].items():
                      f"{2e6 / pr['machine_cpu_us_per_event']:,.0f} events/s |")
 lines += [
     "",
+] + ([
+    "Fixed-rate latency as a read_committed reader of the results topic sees it (CreateTime → the record read: "
+    "with Kafka transactions it waits for its transaction's commit, which `settled_at` does not): "
+    "{p50}/{p99}/{max} ms p50/p99/max".format(**report["scenarios"]["rate"]["stat"]["visible_ms"]),
+    "",
+] if "visible_ms" in report["scenarios"]["rate"]["stat"] else []) + [
     "Outcomes (fast): " + ", ".join(f"{k} {v:,}" for k, v in fast["stat"]["by_status"].items()),
     "",
     "Herald's minor page faults per event (getrusage; memory freed and taken again): " +

@@ -1,6 +1,10 @@
 // herald-benchstat: reads a benchmark's events and outcome records back from Kafka and measures
 // what Herald did: outcomes by status, end-to-end throughput (first to last outcome), a
 // per-second throughput series, and produce → outcome latency (event CreateTime → settled_at).
+// The outcomes are read as a read_committed consumer: with Kafka transactions a record counts
+// once its transaction commits, and `visible_ms` (CreateTime → the moment this reader got the
+// record) is the latency such a reader sees (meaningful when benchstat runs while the load is
+// produced: the fixed-rate scenario).
 #include <librdkafka/rdkafka.h>
 #include <rapidjson/document.h>
 
@@ -41,6 +45,7 @@ rd_kafka_t* reader(const std::string& brokers, const std::string& topic) {
   for (auto [k, v] : {std::pair<const char*, const char*>{"bootstrap.servers", brokers.c_str()},
                       {"group.id", "herald-benchstat"},
                       {"enable.auto.commit", "false"},
+                      {"isolation.level", "read_committed"},
                       {"fetch.max.bytes", "104857600"}})
     if (rd_kafka_conf_set(conf, k, v, err, sizeof err) != RD_KAFKA_CONF_OK) throw std::runtime_error(err);
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
@@ -108,6 +113,7 @@ int main(int argc, char** argv) {
       std::int64_t settled_ms;
       std::int32_t partition;
       std::int64_t offset;
+      std::int64_t read_ms;
     };
     std::vector<seen> outcomes;
     outcomes.reserve(count);
@@ -117,10 +123,15 @@ int main(int argc, char** argv) {
     // take CPU from the run being measured (two cores shared by everything).
     std::vector<std::string> raw;
     raw.reserve(count);
+    std::vector<std::int64_t> read_ms;  // when each record reached this reader (same clock as CreateTime)
+    read_ms.reserve(count);
     const std::size_t got = read_topic(brokers, outcomes_topic, count, timeout_ms, [&](const rd_kafka_message_t& m) {
       raw.emplace_back(static_cast<const char*>(m.payload), m.len);
+      read_ms.push_back(std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch()).count());
     });
-    for (const auto& text : raw) {
+    for (std::size_t r = 0; r < raw.size(); ++r) {
+      const auto& text = raw[r];
       rapidjson::Document d;
       d.Parse(text.data(), text.size());
       if (!d.IsObject() || !d.HasMember("status") || !d.HasMember("settled_at") || !d.HasMember("source")) {
@@ -130,7 +141,7 @@ int main(int argc, char** argv) {
       ++by_status[d["status"].GetString()];
       const auto& at = d["settled_at"];
       outcomes.push_back({parse_iso_ms(at.GetString(), at.GetStringLength()), d["source"]["partition"].GetInt(),
-                          d["source"]["offset"].GetInt64()});
+                          d["source"]["offset"].GetInt64(), read_ms[r]});
     }
     raw.clear();
     raw.shrink_to_fit();
@@ -148,15 +159,18 @@ int main(int argc, char** argv) {
     });
 
     std::int64_t first = INT64_MAX, last = INT64_MIN;
-    std::vector<std::int64_t> latency;
+    std::vector<std::int64_t> latency, visible;
     latency.reserve(outcomes.size());
+    visible.reserve(outcomes.size());
     std::map<std::int64_t, std::size_t> per_second;
     for (const auto& o : outcomes) {
       first = std::min(first, o.settled_ms);
       last = std::max(last, o.settled_ms);
       ++per_second[o.settled_ms / 1000];
       auto it = produced.find(key(o.partition, o.offset));
-      if (it != produced.end()) latency.push_back(o.settled_ms - it->second);
+      if (it == produced.end()) continue;
+      latency.push_back(o.settled_ms - it->second);
+      visible.push_back(o.read_ms - it->second);
     }
     if (!latency_series_file.empty()) {
       // By the second the event was produced: a stall shows as the seconds whose events waited.
@@ -173,6 +187,7 @@ int main(int argc, char** argv) {
       }
     }
     std::sort(latency.begin(), latency.end());
+    std::sort(visible.begin(), visible.end());
     const double seconds = std::max<std::int64_t>(1, last - first) / 1000.0;
     if (!series_file.empty()) {
       std::ofstream s(series_file);
@@ -184,11 +199,13 @@ int main(int argc, char** argv) {
     }
     std::printf("{\"outcomes\":%zu,\"malformed\":%zu,\"first_settled_ms\":%lld,\"last_settled_ms\":%lld,"
                 "\"seconds\":%.3f,\"events_per_second\":%.1f,\"latency_ms\":{\"p50\":%lld,\"p99\":%lld,\"max\":%lld},"
-                "\"by_status\":{",
+                "\"visible_ms\":{\"p50\":%lld,\"p99\":%lld,\"max\":%lld},\"by_status\":{",
                 outcomes.size(), malformed, static_cast<long long>(first), static_cast<long long>(last), seconds,
                 static_cast<double>(outcomes.size()) / seconds, static_cast<long long>(percentile(latency, 0.5)),
                 static_cast<long long>(percentile(latency, 0.99)),
-                static_cast<long long>(latency.empty() ? -1 : latency.back()));
+                static_cast<long long>(latency.empty() ? -1 : latency.back()),
+                static_cast<long long>(percentile(visible, 0.5)), static_cast<long long>(percentile(visible, 0.99)),
+                static_cast<long long>(visible.empty() ? -1 : visible.back()));
     bool is_first = true;
     for (const auto& [st, n] : by_status) {
       std::printf("%s\"%s\":%zu", is_first ? "" : ",", st.c_str(), n);
