@@ -183,6 +183,21 @@ kafka_config read_kafka(const object_reader& r) {
   return k;
 }
 
+redis_tls_config read_redis_tls(const object_reader& r) {
+  redis_tls_config c;
+  r.read_bool("enabled", c.enabled);
+  r.read_string("ca_file", c.ca_file, {.may_be_empty = true});
+  r.read_string("server_name", c.server_name, {.may_be_empty = true, .max_length = 253});
+  r.read_bool("verify_peer", c.verify_peer);
+  r.read_string("cert_file", c.cert_file, {.may_be_empty = true});
+  r.read_string("key_file", c.key_file, {.may_be_empty = true});
+  // One without the other is a half-configured mutual TLS that would only fail at the server.
+  if (c.cert_file.empty() != c.key_file.empty())
+    r.fail_at(c.cert_file.empty() ? "cert_file" : "key_file",
+              "cert_file and key_file go together (the client certificate and its private key)");
+  return c;
+}
+
 redis_config read_redis(const object_reader& r) {
   redis_config c;
   r.read_string("host", c.host, {.max_length = 253});
@@ -201,6 +216,9 @@ redis_config read_redis(const object_reader& r) {
     r.fail_at(r.has("reconnect_backoff_max_ms") ? "reconnect_backoff_max_ms" : "reconnect_backoff_min_ms",
               "reconnect_backoff_max_ms (" + std::to_string(c.reconnect_backoff_max_ms) +
                   ") must not be less than reconnect_backoff_min_ms (" + std::to_string(c.reconnect_backoff_min_ms) + ")");
+  if (const rapidjson::Value* tls = r.find_object("tls"))
+    c.tls = read_redis_tls(object_reader(*tls, r.path_of("tls"), r.getenv(),
+                                         {"enabled", "ca_file", "server_name", "verify_peer", "cert_file", "key_file"}));
   return c;
 }
 
@@ -285,6 +303,12 @@ admin_config read_admin(const object_reader& r) {
   return c;
 }
 
+shutdown_config read_shutdown(const object_reader& r) {
+  shutdown_config c;
+  r.read_uint("drain_timeout_ms", c.drain_timeout_ms, 0, 3600000);
+  return c;
+}
+
 }  // namespace
 
 namespace {
@@ -325,7 +349,7 @@ herald_config parse_config(std::string_view json_text, const getenv_function& ge
   if (auto e = json::parse_dom(doc, json_text)) throw config_error("", e.message(line_and_column(json_text, e.offset)));
   if (!doc.IsObject()) throw config_error("", "the config must be a JSON object (got " + detail::describe(doc) + ")");
 
-  object_reader root(doc, "", getenv, {"kafka", "redis", "ledger", "quota", "batch", "retry", "http", "log", "admin", "accounts"});
+  object_reader root(doc, "", getenv, {"kafka", "redis", "ledger", "quota", "batch", "retry", "http", "log", "admin", "shutdown", "accounts"});
   herald_config cfg;
   read_section(root, "kafka", cfg.kafka, read_kafka,
                {"brokers", "group_id", "client_id", "topics", "results_topic", "dlq_topic", "retry_topic", "delay_topic",
@@ -334,7 +358,7 @@ herald_config parse_config(std::string_view json_text, const getenv_function& ge
                 "transaction_interval_ms", "transaction_timeout_ms", "consumer_properties", "producer_properties"});
   read_section(root, "redis", cfg.redis, read_redis,
                {"host", "port", "username", "password", "db", "key_prefix", "connect_timeout_ms",
-                "command_timeout_ms", "reconnect_backoff_min_ms", "reconnect_backoff_max_ms"});
+                "command_timeout_ms", "reconnect_backoff_min_ms", "reconnect_backoff_max_ms", "tls"});
   read_section(root, "ledger", cfg.ledger, read_ledger, {"retention_hours", "quota_utc_offset", "recipient_hash_key"});
   read_section(root, "quota", cfg.quota, read_quota, {"daily_limit"});
   read_section(root, "batch", cfg.batch, read_batch, {"linger_ms", "guard_batch_max"});
@@ -345,6 +369,7 @@ herald_config parse_config(std::string_view json_text, const getenv_function& ge
                {"ca_file", "verify_peer", "connect_timeout_ms", "request_timeout_ms", "max_connections_per_endpoint"});
   read_section(root, "log", cfg.log, read_log, {"level"});
   read_section(root, "admin", cfg.admin, read_admin, {"listen"});
+  read_section(root, "shutdown", cfg.shutdown, read_shutdown, {"drain_timeout_ms"});
 
   const rapidjson::Value* accounts = root.find_object("accounts");
   if (accounts == nullptr) detail::fail("accounts", "missing (at least one account is required)");

@@ -188,6 +188,14 @@ std::string to_redacted_json(const herald_config& cfg) {
   o.number("command_timeout_ms", r.command_timeout_ms);
   o.number("reconnect_backoff_min_ms", r.reconnect_backoff_min_ms);
   o.number("reconnect_backoff_max_ms", r.reconnect_backoff_max_ms);
+  o.begin("tls");
+  o.boolean("enabled", r.tls.enabled);
+  o.string("ca_file", r.tls.ca_file);
+  o.string("server_name", r.tls.server_name);
+  o.boolean("verify_peer", r.tls.verify_peer);
+  o.string("cert_file", r.tls.cert_file);  // paths, not the keys themselves
+  o.string("key_file", r.tls.key_file);
+  o.end();
   o.end();
 
   o.begin("ledger");
@@ -230,6 +238,10 @@ std::string to_redacted_json(const herald_config& cfg) {
 
   o.begin("admin");
   o.string("listen", cfg.admin.listen);
+  o.end();
+
+  o.begin("shutdown");
+  o.number("drain_timeout_ms", cfg.shutdown.drain_timeout_ms);
   o.end();
 
   o.begin("accounts");

@@ -18,6 +18,10 @@ std::vector<std::string> security_warnings(const herald_config& cfg) {
     out.push_back(
         "http.verify_peer is false: gateway certificates are not checked, so anyone on the path can read "
         "the requests (recipients, signatures) and forge the answers");
+  if (cfg.redis.tls.enabled && !cfg.redis.tls.verify_peer)
+    out.push_back(
+        "redis.tls.verify_peer is false: the Redis server's certificate is not checked, so anyone on the path "
+        "can read the ledger traffic (the AUTH password included) and answer in the server's place");
   for (const auto& [name, account] : cfg.accounts) {
     if (!account.allow_plain_http) continue;
     std::string w = "accounts." + name + ".allow_plain_http is true: ";

@@ -121,6 +121,17 @@ struct kafka_config {
   std::map<std::string, std::string> producer_properties;
 };
 
+// TLS to Redis (redis.tls): off by default; when on, the server is verified like a gateway is
+// (http_config), against ca_file and server_name.
+struct redis_tls_config {
+  bool enabled = false;
+  std::string ca_file;      // empty: the system's trust store
+  std::string server_name;  // SNI and the name checked against the certificate; empty: redis.host
+  bool verify_peer = true;
+  std::string cert_file;  // client certificate (PEM, may hold the chain) for mutual TLS; with key_file
+  std::string key_file;
+};
+
 struct redis_config {
   std::string host = "127.0.0.1";
   std::uint16_t port = 6379;
@@ -132,6 +143,7 @@ struct redis_config {
   std::uint32_t command_timeout_ms = 2000;
   std::uint32_t reconnect_backoff_min_ms = 100;
   std::uint32_t reconnect_backoff_max_ms = 5000;
+  redis_tls_config tls;
 };
 
 struct ledger_config {
@@ -186,6 +198,12 @@ struct log_config {
   std::string level = "info";
 };
 
+struct shutdown_config {
+  // How long SIGTERM waits for in-flight events to settle before leaving the rest to be consumed
+  // again; the pod's terminationGracePeriodSeconds must be longer (docs/operations.md).
+  std::uint32_t drain_timeout_ms = 30000;
+};
+
 struct herald_config {
   kafka_config kafka;
   redis_config redis;
@@ -196,6 +214,7 @@ struct herald_config {
   http_config http;
   log_config log;
   admin_config admin;
+  shutdown_config shutdown;
   std::map<std::string, account_config, std::less<>> accounts;
 
   const account_config* find_account(std::string_view name) const {

@@ -21,7 +21,8 @@ inline constexpr std::size_t min_recipient_hash_key_bytes = 16;
 status check_for_run(const herald_config& cfg);
 
 // One sentence per setting that turns a protection off, naming the setting's JSON path:
-// http.verify_peer false, an account's allow_plain_http. Empty when there are none.
+// http.verify_peer false, redis.tls.verify_peer false (with TLS on), an account's allow_plain_http.
+// Empty when there are none.
 std::vector<std::string> security_warnings(const herald_config& cfg);
 
 }  // namespace herald::config
