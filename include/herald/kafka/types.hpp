@@ -2,6 +2,7 @@
 #include <compare>
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -32,6 +33,11 @@ struct topic_partition_hash {
   }
 };
 
+struct header {
+  std::string_view name;
+  std::string_view value;
+};
+
 // A consumed message, valid only during the callback that receives it.
 struct message_view {
   std::string_view topic;
@@ -46,17 +52,15 @@ struct message_view {
   // Set when librdkafka could not read this record (produce_error.hpp, is_record_error): the
   // partition and offset are real, key and payload may be empty.
   std::string_view error;
+  // The record's headers in their order (empty for most records: reading none allocates nothing);
+  // a null header value reads as empty. Herald reads its trace context from them (trace_context.hpp).
+  std::span<const header> headers;
 };
 
 // A record's key or value produced as null rather than as empty bytes.
 struct nulls {
   bool key = false;
   bool value = false;
-};
-
-struct header {
-  std::string_view name;
-  std::string_view value;
 };
 
 // The end of one produced message. A failure here is permanent (the producer retried transient
