@@ -27,6 +27,7 @@ void clear(outcome& o) {
   o.gateway_code.clear();
   o.gateway_message_id.clear();
   o.policy.clear();
+  o.trace_id.clear();
   o.attempts = 0;
   o.source.topic.clear();
   o.source.partition = 0;
@@ -52,6 +53,8 @@ std::string to_json(const outcome& o) {
   field(",\"gateway_code\":", o.gateway_code);
   field(",\"gateway_message_id\":", o.gateway_message_id);
   if (!o.policy.empty()) field(",\"policy\":", o.policy);
+  // Lower-case hex only (kafka/trace_context.hpp), so that a reader can join outcomes to traces.
+  if (!o.trace_id.empty()) field(",\"trace_id\":", o.trace_id);
   out.append(",\"attempts\":");
   json::append_int(out, o.attempts);
   field(",\"source\":{\"topic\":", o.source.topic);

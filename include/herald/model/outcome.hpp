@@ -28,6 +28,7 @@ struct outcome {
   std::string gateway_code;
   std::string gateway_message_id;
   std::string policy;              // for a decision taken by the account's unknown-send policy
+  std::string trace_id;            // the W3C trace-id of its record's traceparent (none: empty)
   std::uint32_t attempts = 0;
   source_position source;
   std::int64_t settled_at_ms = 0;

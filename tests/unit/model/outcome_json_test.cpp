@@ -51,10 +51,26 @@ TEST_CASE("an outcome record carries class and policy only when set, and escapes
         R"("source":{"topic":"t","partition":0,"offset":0},"settled_at":"1970-01-01T00:00:00.000Z"})");
 }
 
+TEST_CASE("an outcome record carries the event's trace_id after policy, only when it has one") {
+  outcome o = sent_outcome();
+  o.trace_id = "0af7651916cd43dd8448eb211c80319c";
+  CHECK(to_json(o) ==
+        R"({"event_id":"evt-1","order_id":"3006925020239565830","account":"shop-a","status":"sent",)"
+        R"("reason":"accepted by the gateway","gateway_code":"0","gateway_message_id":"1234567890^0",)"
+        R"("trace_id":"0af7651916cd43dd8448eb211c80319c","attempts":1,)"
+        R"("source":{"topic":"orders","partition":3,"offset":1042},"settled_at":"2026-11-25T15:01:03.123Z"})");
+  o.policy = "assume_sent";
+  CHECK(to_json(o).find(R"("policy":"assume_sent","trace_id":"0af7651916cd43dd8448eb211c80319c","attempts":1)") !=
+        std::string::npos);
+  o.trace_id.clear();
+  CHECK(to_json(o).find("trace_id") == std::string::npos);
+}
+
 TEST_CASE("clearing an outcome makes it equal to a new one") {
   outcome o = sent_outcome();
   o.outcome_class = "permanent";  // and the fields a sent outcome leaves empty
   o.policy = "p";
+  o.trace_id = "0af7651916cd43dd8448eb211c80319c";
   REQUIRE(!(o == outcome{}));
   clear(o);
   CHECK(o == outcome{});
