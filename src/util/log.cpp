@@ -37,7 +37,13 @@ void write(level l, std::string_view message, std::initializer_list<field> field
   json::append_key(line, "msg");
   json::append_string(line, message);
   for (const auto& f : fields) {
+    const auto* optional_text = std::get_if<text_if_any>(&f.v);
+    if (optional_text && optional_text->text.empty()) continue;
     json::append_key(line, f.key);
+    if (optional_text) {
+      json::append_string(line, optional_text->text);
+      continue;
+    }
     if (auto s = std::get_if<std::string_view>(&f.v)) json::append_string(line, *s);
     else if (auto i = std::get_if<std::int64_t>(&f.v)) json::append_int(line, *i);
     else if (auto d = std::get_if<double>(&f.v)) line += std::to_string(*d);

@@ -12,11 +12,19 @@ namespace herald::log {
 
 enum class level { debug = 0, info = 1, warn = 2, error = 3 };
 
-using value = std::variant<std::string_view, std::int64_t, double, bool>;
+// A text written only when it is not empty (an event's trace_id: most events have none, and a
+// line is easier to read without "trace_id":"").
+struct text_if_any {
+  std::string_view text;
+};
+inline text_if_any if_any(std::string_view text) { return {text}; }
+
+using value = std::variant<std::string_view, std::int64_t, double, bool, text_if_any>;
 struct field {
   std::string_view key;
   value v;
   field(std::string_view k, std::string_view s) : key(k), v(s) {}
+  field(std::string_view k, text_if_any t) : key(k), v(t) {}
   field(std::string_view k, const char* s) : key(k), v(std::string_view(s)) {}
   template <class I>
     requires std::is_integral_v<I> && (!std::is_same_v<I, bool>)
