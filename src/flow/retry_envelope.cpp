@@ -310,7 +310,8 @@ std::size_t retry_record_max_size(std::size_t max_event_bytes) noexcept {
   // modulo 3 the size grows with the key, so the worst split is one of the last three.
   std::size_t worst = 0;
   for (std::size_t key = max_event_bytes >= 2 ? max_event_bytes - 2 : 0; key <= max_event_bytes; ++key)
-    worst = std::max(worst, retry_envelope_max_size(max_event_bytes - key, key) + key + kafka_record_overhead_bytes);
+    worst = std::max(worst, retry_envelope_max_size(max_event_bytes - key, key) + key + kafka_record_overhead_bytes +
+                                retry_record_trace_headers_bytes);
   return worst;
 }
 

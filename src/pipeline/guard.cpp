@@ -57,7 +57,7 @@ boost::asio::awaitable<void> worker::impl::run_guard(std::vector<item*> batch) {
             it->reserve_mode = ledger::reserve_mode::fresh;
             if (a.is_taken_over)
               log::info("ledger reservation of an earlier attempt taken over: nothing of it was written",
-                        {{"event_id", it->ev.event_id}});
+                        {{"event_id", it->ev.event_id}, {"trace_id", log::if_any(it->trace.trace_id())}});
             // Revoked meanwhile: the `r` stays for the new owner to take over.
             if (is_revoked(it)) drop(it);
             else to_batcher(it);
@@ -71,7 +71,8 @@ boost::asio::awaitable<void> worker::impl::run_guard(std::vector<item*> batch) {
             const bool is_same_source = a.found.source == it->source_id;
             if (a.found.state != ledger::record_state::sent)
               log::info("ledger record of an earlier attempt found",
-                        {{"event_id", it->ev.event_id}, {"state", ledger::to_string(a.found.state)},
+                        {{"event_id", it->ev.event_id}, {"trace_id", log::if_any(it->trace.trace_id())},
+                         {"state", ledger::to_string(a.found.state)},
                          {"same_record", is_same_source}});
             it->sent_at_s = a.found.at_seconds;
             it->call_out_id = a.found.call_out_id;

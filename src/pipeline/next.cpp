@@ -146,7 +146,8 @@ void worker::impl::park_followers(item* it, std::int64_t not_before_ms) {
 void worker::impl::drop(item* it) {
   ++stats.revoked_dropped;
   log::debug("event of a revoked partition dropped",
-             {{"topic", it->part->tp.topic}, {"partition", it->part->tp.partition}, {"offset", it->offset}});
+             {{"topic", it->part->tp.topic}, {"partition", it->part->tp.partition}, {"offset", it->offset},
+              {"trace_id", log::if_any(it->trace.trace_id())}});
   if (it->leader) {
     in_flight.leave(it);
   } else {

@@ -77,7 +77,7 @@ boost::asio::awaitable<void> worker::impl::run_receipt_check(item* it) {
     ctx.cursor = res.next_cursor;
   }
   slot.finish(flow::call_outcome::other, 0);
-  log::info("receipt check", {{"event_id", it->ev.event_id}, {"account", it->ev.account},
+  log::info("receipt check", {{"event_id", it->ev.event_id}, {"trace_id", log::if_any(it->trace.trace_id())}, {"account", it->ev.account},
                               {"verdict", gateway::to_string(res.verdict)}, {"code", res.code},
                               {"check", static_cast<std::int64_t>(it->receipt_checks)}});
 

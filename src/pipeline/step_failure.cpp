@@ -38,7 +38,8 @@ void worker::impl::on_step_failed(step s, const held_items& held, std::exception
       // The same fault again: the event stays unsettled (redelivered after a restart) rather than
       // the exception ending the worker.
       log::error("event could not be ended after an internal error",
-                 {{"step", to_string(s)}, {"offset", it->offset}, {"error", x.what()}});
+                 {{"step", to_string(s)}, {"offset", it->offset}, {"trace_id", log::if_any(it->trace.trace_id())},
+                  {"error", x.what()}});
     }
   }
   try {

@@ -29,9 +29,10 @@
 // little clock skew between pods only makes a record a little early or late.
 //
 // Why JSON text rather than the original value with the rest in Kafka headers (the DLQ's shape):
-//  - the consumer's message_view carries no headers today, and tools that copy records (connectors,
-//    kcat without -H, ad-hoc replays) often drop them; an envelope without its not_before or stage
-//    would be resent blindly. One self-contained value cannot lose half of itself.
+//  - tools that copy records (connectors, kcat without -H, ad-hoc replays) often drop headers; an
+//    envelope without its not_before or stage would be resent blindly. One self-contained value
+//    cannot lose half of itself. (Only the event's trace context travels in headers: losing it
+//    loses nothing but the trace.)
 //  - the whole record is validated as one, with an error that names the field, and "v" lets the
 //    format change without guessing.
 //  - the cost (base64 of the event, ~4/3 of its size, and one parse) is paid only on the retry
@@ -121,9 +122,14 @@ result<std::string> encode_retry_envelope(const retry_envelope& e);
 // sizes, whatever its other fields hold (ids at their longest and all escaped, the largest numbers).
 std::size_t retry_envelope_max_size(std::size_t value_bytes, std::size_t key_bytes) noexcept;
 
+// What the event's W3C trace context adds to its envelope record at most, as headers (traceparent
+// and a tracestate of up to 512 bytes; kafka/trace_context.hpp, max_trace_headers_bytes): they
+// travel beside the value, which a copy without headers keeps whole, losing only the trace.
+inline constexpr std::size_t retry_record_trace_headers_bytes = 608;
+
 // The most bytes a Kafka record with this envelope takes against the producer's message.max.bytes
 // for any event of at most max_event_bytes (value + key, split the worst way): librdkafka counts
-// the key and the record's framing too.
+// the key, the headers (retry_record_trace_headers_bytes) and the record's framing too.
 std::size_t retry_record_max_size(std::size_t max_event_bytes) noexcept;
 
 // The start-up check that every event Herald accepts can wait on the retry topic: an error naming

@@ -100,13 +100,13 @@ TEST_CASE("an account_busy envelope round-trips, and its reason is a name of its
   CHECK(parse_retry_reason("account_busy") == retry_reason::account_busy);
 }
 
-TEST_CASE("a record's bound counts the key twice (base64 in the value, raw as the key) and the framing") {
+TEST_CASE("a record's bound counts the key twice (base64 in the value, raw as the key), the trace headers and the framing") {
   const std::size_t n = 65536;
   // Any split of n bytes between value and key stays within it, the all-key split reaches it.
   for (std::size_t key = 0; key <= n; key += 4099)
-    CHECK(retry_envelope_max_size(n - key, key) + key < retry_record_max_size(n));
-  CHECK(retry_record_max_size(n) >= retry_envelope_max_size(0, n) + n);
-  CHECK(retry_record_max_size(n) <= retry_envelope_max_size(0, n) + n + 64);
+    CHECK(retry_envelope_max_size(n - key, key) + key + retry_record_trace_headers_bytes < retry_record_max_size(n));
+  CHECK(retry_record_max_size(n) >= retry_envelope_max_size(0, n) + n + retry_record_trace_headers_bytes);
+  CHECK(retry_record_max_size(n) <= retry_envelope_max_size(0, n) + n + retry_record_trace_headers_bytes + 64);
   CHECK(retry_record_max_size(n + 1) >= retry_record_max_size(n));
 }
 
