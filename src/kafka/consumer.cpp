@@ -150,6 +150,21 @@ struct consumer::impl : std::enable_shared_from_this<consumer::impl> {
     });
   }
 
+  // The record's headers as views into librdkafka's copy (valid while the message is), in a
+  // buffer kept for the next record: a record without headers costs one check, no allocation.
+  std::vector<header> header_views;
+  std::span<const header> headers_of(rd_kafka_message_t* m) {
+    header_views.clear();
+    rd_kafka_headers_t* hdrs = nullptr;
+    if (rd_kafka_message_headers(m, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR) return {};
+    const char* name = nullptr;
+    const void* value = nullptr;
+    size_t size = 0;
+    for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i)
+      header_views.push_back({name, value ? std::string_view(static_cast<const char*>(value), size) : std::string_view()});
+    return header_views;
+  }
+
   void deliver(rd_kafka_message_t* m) {
     if (m->err) {
       if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return;
@@ -178,6 +193,7 @@ struct consumer::impl : std::enable_shared_from_this<consumer::impl> {
     if (!v.is_payload_null) v.payload = std::string_view(static_cast<const char*>(m->payload), m->len);
     rd_kafka_timestamp_type_t tstype;
     v.timestamp_ms = rd_kafka_message_timestamp(m, &tstype);
+    if (!m->err) v.headers = headers_of(m);
     h.on_message(v);
   }
 

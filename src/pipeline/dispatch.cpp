@@ -124,7 +124,8 @@ boost::asio::awaitable<bool> worker::impl::mark_written(std::vector<item*>& item
         // in another partition): this one must not be sent.
         ++stats.writes_refused;
         log::info("ledger write mark refused: another attempt holds the record",
-                  {{"event_id", it->ev.event_id}, {"state", ledger::to_string(a.found.state)}});
+                  {{"event_id", it->ev.event_id}, {"trace_id", log::if_any(it->trace.trace_id())},
+                   {"state", ledger::to_string(a.found.state)}});
         --it->attempts;
         elsewhere.push_back({it, after_write_refused(a.found, a.found.source == it->source_id, facts_of(it), limits)});
       } else if (is_revoked(it)) {

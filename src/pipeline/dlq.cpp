@@ -14,11 +14,13 @@ namespace herald::pipeline {
 void worker::impl::produce_dlq_copy(item* it) {
   const std::string partition = std::to_string(it->out.source.partition);
   const std::string offset = std::to_string(it->out.source.offset);
-  kafka::header headers[9] = {{"herald.error", it->out.reason},
-                              {"herald.source.topic", it->out.source.topic},
-                              {"herald.source.partition", partition},
-                              {"herald.source.offset", offset}};
+  kafka::header headers[11] = {{"herald.error", it->out.reason},
+                               {"herald.source.topic", it->out.source.topic},
+                               {"herald.source.partition", partition},
+                               {"herald.source.offset", offset}};
   std::size_t count = 4;
+  // The event's trace context, as on its outcome record (kafka/trace_context.hpp).
+  count += it->trace.write_headers(std::span(headers).subspan(count).first<2>());
   const std::size_t limit = it->dlq.max_record_bytes ? it->dlq.max_record_bytes : producer->max_record_bytes();
   const dlq_cut cut = fit_dlq_copy(it->key.size(), it->raw.size(), headers_bytes({headers, count}), limit);
   std::string_view key = it->key;
@@ -31,7 +33,7 @@ void worker::impl::produce_dlq_copy(item* it) {
     value = value.substr(0, cut.value_bytes);
     ++stats.dlq_truncated;
     log::warn("DLQ copy cut to fit the record limit",
-              {{"event_id", it->out.event_id}, {"topic", cfg.kafka.dlq_topic},
+              {{"event_id", it->out.event_id}, {"trace_id", log::if_any(it->trace.trace_id())}, {"topic", cfg.kafka.dlq_topic},
                {"source_offset", it->out.source.offset},
                {"original_bytes", static_cast<std::int64_t>(it->raw.size())},
                {"kept_bytes", static_cast<std::int64_t>(value.size())},
@@ -54,7 +56,8 @@ void dlq_delivery::on_delivery(const kafka::delivery_report& report) {
   ++core->stats.produce_failures;
   if (report.kind != kafka::produce_error::record_too_large) {
     log::error("DLQ copy can never be written", {{"topic", report.topic}, {"kind", kafka::to_string(report.kind)},
-                                                 {"error", report.error}, {"event_id", it->out.event_id}});
+                                                 {"error", report.error}, {"event_id", it->out.event_id},
+                                                 {"trace_id", log::if_any(it->trace.trace_id())}});
     core->mark_undeliverable(it);
     core->fail_stop("the DLQ topic " + std::string(report.topic) + " cannot be written (" +
                     std::string(kafka::to_string(report.kind)) + "): " + std::string(report.error));
@@ -69,7 +72,7 @@ void dlq_delivery::on_delivery(const kafka::delivery_report& report) {
     max_record_bytes = sent / 2;
     log::warn("DLQ copy refused as too large, producing it cut to half",
               {{"topic", report.topic}, {"error", report.error}, {"event_id", it->out.event_id},
-               {"max_record_bytes", static_cast<std::int64_t>(max_record_bytes)}, {"try", shrinks}});
+               {"trace_id", log::if_any(it->trace.trace_id())}, {"max_record_bytes", static_cast<std::int64_t>(max_record_bytes)}, {"try", shrinks}});
     core->produce_dlq_copy(it);
     return;
   }
@@ -78,7 +81,7 @@ void dlq_delivery::on_delivery(const kafka::delivery_report& report) {
   ++core->stats.dlq_lost;
   log::error("DLQ copy given up: refused as too large even when cut",
              {{"topic", report.topic}, {"error", report.error}, {"event_id", it->out.event_id},
-              {"source_topic", it->out.source.topic}, {"source_partition", it->out.source.partition},
+              {"trace_id", log::if_any(it->trace.trace_id())}, {"source_topic", it->out.source.topic}, {"source_partition", it->out.source.partition},
               {"source_offset", it->out.source.offset}, {"original_bytes", static_cast<std::int64_t>(it->raw.size())}});
   if (--it->pending_deliveries == 0) core->on_outcome_durable(it);
 }

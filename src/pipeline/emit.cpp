@@ -40,11 +40,16 @@ void worker::impl::emit(item* it) {
   o.account.swap(it->ev.account);
   o.attempts = it->attempts;
   o.settled_at_ms = now_ms();
+  o.trace_id.assign(it->trace.trace_id());
   if (model::bound_texts(o))
-    log::warn("outcome texts cut to their bound", {{"event_id", o.event_id},
+    log::warn("outcome texts cut to their bound", {{"event_id", o.event_id}, {"trace_id", log::if_any(o.trace_id)},
                                                    {"limit", static_cast<std::int64_t>(model::max_outcome_text_bytes)}});
   ++stats.outcomes[static_cast<int>(o.st)];
   it->outcome_json = model::to_json(o);
+  // Every event's end, to follow one (by event_id or trace_id) at debug level.
+  log::debug("outcome", {{"event_id", o.event_id}, {"status", model::to_string(o.st)},
+                         {"trace_id", log::if_any(o.trace_id)}, {"topic", o.source.topic},
+                         {"partition", o.source.partition}, {"offset", o.source.offset}});
 
   // The first copy of a notification decides for the copies that waited behind it.
   release_followers(it);
@@ -86,9 +91,14 @@ void worker::impl::give_ready(partition_state& part) {
 }
 
 void worker::impl::give_records(item* it) {
+  // The event's trace context goes on each of its records, as it came (kafka/trace_context.hpp);
+  // the envelope's comes back with it when it is consumed again (track).
+  kafka::header trace[2];
+  const std::size_t traced = it->trace.write_headers(trace);
   if (!it->parked_topic.empty()) {
     // Keyed by the event's own key (one key's events stay in order), null when it was null.
-    producer->produce(it->parked_topic, it->key, it->outcome_json, {}, it, {it->is_key_null, false}, it->part->tag);
+    producer->produce(it->parked_topic, it->key, it->outcome_json, {trace, traced}, it, {it->is_key_null, false},
+                      it->part->tag);
     return;
   }
   if (it->pending_deliveries == 2) {
@@ -96,7 +106,8 @@ void worker::impl::give_records(item* it) {
     produce_dlq_copy(it);
   }
   // The item keeps the record until its delivery report: librdkafka need not copy it.
-  producer->produce_borrowed(cfg.kafka.results_topic, it->out.event_id, it->outcome_json, {}, it, it->part->tag);
+  producer->produce_borrowed(cfg.kafka.results_topic, it->out.event_id, it->outcome_json, {trace, traced}, it,
+                             it->part->tag);
 }
 
 std::vector<kafka::committed_offset> worker::impl::offsets_now() {
@@ -134,8 +145,8 @@ void item::on_delivery(const kafka::delivery_report& report) {
     // The broker takes less than the producer (its max.message.bytes): the event cannot wait, so it
     // ends now, its bytes to the DLQ. A send of unknown fate stays `unknown`.
     log::error("retry envelope refused as too large: the event ends instead of waiting",
-               {{"event_id", ev.event_id}, {"topic", report.topic}, {"error", report.error},
-                {"envelope_bytes", static_cast<std::int64_t>(outcome_json.size())}});
+               {{"event_id", ev.event_id}, {"trace_id", log::if_any(trace.trace_id())}, {"topic", report.topic},
+                {"error", report.error}, {"envelope_bytes", static_cast<std::int64_t>(outcome_json.size())}});
     const std::string why = "it had to wait, but " + std::string(report.topic) + " refused its retry envelope of " +
                             std::to_string(outcome_json.size()) + " bytes: " + std::string(report.error);
     parked_topic.clear();
@@ -146,7 +157,8 @@ void item::on_delivery(const kafka::delivery_report& report) {
   const std::string_view what = parked_topic.empty() ? "the outcome record" : "the retry envelope";
   log::error("record can never be written", {{"what", what}, {"topic", report.topic},
                                              {"kind", kafka::to_string(report.kind)}, {"error", report.error},
-                                             {"event_id", parked_topic.empty() ? out.event_id : ev.event_id}});
+                                             {"event_id", parked_topic.empty() ? out.event_id : ev.event_id},
+                                             {"trace_id", log::if_any(trace.trace_id())}});
   core->mark_undeliverable(this);
   core->fail_stop(std::string(what) + " of an event cannot be written to " + std::string(report.topic) + " (" +
                   std::string(kafka::to_string(report.kind)) + "): " + std::string(report.error));

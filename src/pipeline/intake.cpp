@@ -137,6 +137,11 @@ item* worker::impl::track(const std::shared_ptr<partition_state>& part, const ka
   it->key.assign(m.key);
   it->is_raw_null = m.is_payload_null;
   it->is_key_null = m.is_key_null;
+  it->record_timestamp_ms = m.timestamp_ms;
+  // Never a reason to refuse the event: a record with a traceparent that is not valid just has none.
+  if (const auto why = it->trace.read(m.headers); !why.empty())
+    log::debug("traceparent ignored", {{"topic", part->tp.topic}, {"partition", part->tp.partition},
+                                       {"offset", m.offset}, {"error", why}});
   it->held_bytes = static_cast<std::uint32_t>(m.payload.size() + m.key.size());
   in_flight_bytes += it->held_bytes;
   return it;
@@ -166,7 +171,7 @@ void item::recycle() {
   // instructions per event (callgrind), and clear() keeps each buffer for the next event. A member
   // added to item must be reset here too; the size check is the reminder.
 #if defined(__x86_64__) && defined(__GLIBCXX__)
-  static_assert(sizeof(item) == 1392, "item changed: reset the new member in item::recycle, then update the size");
+  static_assert(sizeof(item) == 1512, "item changed: reset the new member in item::recycle, then update the size");
 #endif
   core = nullptr;
   part.reset();
@@ -175,6 +180,7 @@ void item::recycle() {
   clear_buffer(key);
   clear_buffer(raw);
   clear_buffer(error);
+  trace.clear();
   model::clear(ev);
   acct = nullptr;
   keys.ledger.clear();
@@ -217,7 +223,7 @@ void worker::impl::admit(item* it, flow::retry_stage stage) {
   if (is_event_too_large(it->raw.size(), it->key.size(), cfg.kafka.max_event_bytes)) {
     std::string why = event_too_large_reason(it->raw.size(), it->key.size(), cfg.kafka.max_event_bytes);
     log::warn("invalid event", {{"topic", it->out.source.topic}, {"partition", it->out.source.partition},
-                                {"offset", it->out.source.offset}, {"error", why}});
+                                {"offset", it->out.source.offset}, {"trace_id", log::if_any(it->trace.trace_id())}, {"error", why}});
     settle(it, model::status::invalid, std::move(why));
     apply_flow_control();
     return;
@@ -227,7 +233,8 @@ void worker::impl::admit(item* it, flow::retry_stage stage) {
     model::clear(it->ev);  // what was read before the error is not the event's identity
     identify_invalid(it->raw, *it);
     log::warn("invalid event", {{"topic", it->out.source.topic}, {"partition", it->out.source.partition},
-                                {"offset", it->out.source.offset}, {"error", decoded.message()}});
+                                {"offset", it->out.source.offset}, {"trace_id", log::if_any(it->trace.trace_id())},
+                                {"error", decoded.message()}});
     settle(it, model::status::invalid, decoded.message());
     apply_flow_control();
     return;
@@ -337,7 +344,8 @@ void worker::impl::defer_for_account(item* it, flow::retry_stage stage, const ac
                {"held", load.is_held}, {"delay_ms", delay}});
   }
   log::debug("event deferred: its account holds its in-flight share",
-             {{"event_id", it->ev.event_id}, {"account", a.cfg->name}, {"delay_ms", delay}});
+             {{"event_id", it->ev.event_id}, {"trace_id", log::if_any(it->trace.trace_id())}, {"account", a.cfg->name},
+              {"delay_ms", delay}});
   park(it, flow::retry_reason::account_busy, stage, now_ms() + delay);
 }
 

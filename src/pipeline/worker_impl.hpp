@@ -22,6 +22,7 @@
 #include "herald/http/client_pool.hpp"
 #include "herald/kafka/consumer.hpp"
 #include "herald/kafka/producer.hpp"
+#include "herald/kafka/trace_context.hpp"
 #include "herald/ledger/ledger_store.hpp"
 #include "herald/model/outcome.hpp"
 #include "herald/pipeline/call_queue.hpp"
@@ -109,6 +110,9 @@ struct item final : kafka::delivery_target {
   std::string key;  // the Kafka message key, kept for the DLQ copy and a retry envelope
   std::string raw;  // the original value, byte for byte: for the DLQ and a retry envelope
   std::string error;
+  // The W3C trace context of its record (a retry envelope's when it came back from waiting),
+  // written on every record made for it; inline, so that an event with one allocates nothing more.
+  kafka::trace_context trace;
   model::event ev;
   account_runtime* acct = nullptr;
   ledger::item_keys keys;

@@ -2,8 +2,10 @@
 
 #include <chrono>
 #include <exception>
+#include <optional>
 #include <random>
 #include <string_view>
+#include <tuple>
 #include <utility>
 
 #include <boost/asio/as_tuple.hpp>
@@ -12,9 +14,13 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+
+#include <openssl/ssl.h>
 
 #include "connection.hpp"
 #include "herald/redis/reconnect_backoff.hpp"
@@ -57,9 +63,13 @@ class client::impl : public std::enable_shared_from_this<impl> {
       : executor_(std::move(executor)),
         cfg_(std::move(cfg)),
         label_("redis " + cfg_.host + ":" + std::to_string(cfg_.port)),
+        tls_name_(detail::tls_server_name(cfg_)),
         backoff_timer_(executor_),
         read_buffer_(read_buffer_size),
-        random_(std::random_device{}()) {}
+        random_(std::random_device{}()) {
+    // At start-up: an unreadable CA file or client key is a configuration error, thrown.
+    if (cfg_.tls.enabled) tls_context_.emplace(detail::make_tls_context(cfg_.tls));
+  }
 
   void start() {
     if (is_started_) return;
@@ -137,7 +147,7 @@ class client::impl : public std::enable_shared_from_this<impl> {
     reconnect_backoff backoff(cfg_.reconnect_backoff_min_ms, cfg_.reconnect_backoff_max_ms);
     std::uniform_real_distribution<double> unit(0.0, 1.0);
     while (!is_stopped_) {
-      const auto conn = std::make_shared<connection>(executor_);
+      const auto conn = std::make_shared<connection>(executor_, tls_context_ ? &*tls_context_ : nullptr);
       conn_ = conn;
       const status established = co_await establish(conn);
       if (is_stopped_) break;
@@ -154,7 +164,7 @@ class client::impl : public std::enable_shared_from_this<impl> {
         // Logged and told once per cause, not on every retry.
         if (conn->is_refused && established.message() != last_refusal_) {
           last_refusal_ = established.message();
-          log::error("redis server not supported", {{"host", cfg_.host}, {"port", cfg_.port}, {"error", last_refusal_}});
+          log::error(conn->refusal_message, {{"host", cfg_.host}, {"port", cfg_.port}, {"error", last_refusal_}});
           if (on_refused) on_refused(last_refusal_);
         }
       }
@@ -167,7 +177,7 @@ class client::impl : public std::enable_shared_from_this<impl> {
     }
   }
 
-  // Connect, AUTH, SELECT, PING, INFO server: all within connect_timeout_ms.
+  // Connect, TLS handshake, AUTH, SELECT, PING, INFO server: all within connect_timeout_ms.
   asio::awaitable<status> establish(std::shared_ptr<connection> conn) {
     conn->connect_deadline.expires_after(ms(cfg_.connect_timeout_ms));
     conn->connect_deadline.async_wait([conn](error_code ec) {
@@ -179,8 +189,23 @@ class client::impl : public std::enable_shared_from_this<impl> {
     });
     const auto failed = [&](std::string_view what, const error_code& ec) -> status {
       if (conn->has_connect_timed_out) {
+        // A plain Redis port takes the TLS hello for the start of a command and waits for the rest.
         return make_error(label_ + ": " + std::string(what) + " timed out after " +
-                          std::to_string(cfg_.connect_timeout_ms) + " ms");
+                          std::to_string(cfg_.connect_timeout_ms) + " ms" +
+                          (what == "TLS handshake" ? " (no TLS answer: a plain Redis port?)" : ""));
+      }
+      if (conn->tls && (ec.category() == asio::error::get_ssl_category() || ec == asio::ssl::error::stream_truncated)) {
+        // A certificate refused (by either side) or no TLS on the port will not fix itself.
+        if (detail::is_tls_configuration_error(ec)) {
+          conn->is_refused = true;
+          conn->refusal_message = "redis TLS handshake refused";
+        }
+        return make_error(label_ + ": " + std::string(what) + " failed: " +
+                          detail::describe_tls_error(ec, conn->tls_failure.get(), tls_name_));
+      }
+      if (!conn->tls && (ec == asio::error::eof || ec == asio::error::connection_reset) && what == "handshake") {
+        return make_error(label_ + ": handshake failed: connection closed by the server before it answered "
+                          "(a TLS port? redis.tls.enabled is false)");
       }
       return make_error(label_ + ": " + std::string(what) + " failed: " + ec.message());
     };
@@ -201,6 +226,19 @@ class client::impl : public std::enable_shared_from_this<impl> {
     if (connect_ec) co_return failed("connect", connect_ec);
     conn->socket.set_option(tcp::no_delay(true), ec);  // pipelined batches must not wait for Nagle
 
+    if (conn->tls) {
+      SSL* ssl = conn->tls->native_handle();
+      // SNI carries host names only (RFC 6066 §3).
+      error_code not_ip;
+      (void)asio::ip::make_address(tls_name_, not_ip);
+      if (not_ip && SSL_set_tlsext_host_name(ssl, tls_name_.c_str()) != 1) {
+        co_return make_error(label_ + ": TLS: cannot set the server name (SNI) '" + tls_name_ + "'");
+      }
+      if (cfg_.tls.verify_peer) conn->tls->set_verify_callback(detail::tls_verifier{tls_name_, conn->tls_failure});
+      const auto [tls_ec] = co_await conn->tls->async_handshake(asio::ssl::stream_base::client, use_tuple);
+      if (tls_ec) co_return failed("TLS handshake", tls_ec);
+    }
+
     // The handshake is pipelined too: one write, then one reply per command.
     std::vector<command> handshake;
     if (!cfg_.username.empty()) {
@@ -214,13 +252,26 @@ class client::impl : public std::enable_shared_from_this<impl> {
     handshake.push_back(command{"INFO", "server"});
     conn->write_buffer.clear();
     for (const auto& c : handshake) conn->write_buffer += c.bytes();
-    const auto [write_ec, written] =
-        co_await asio::async_write(conn->socket, asio::buffer(conn->write_buffer), use_tuple);
+    // if/else rather than ?: around co_await: GCC 12 evaluates both arms.
+    error_code write_ec;
+    if (conn->tls) {
+      std::tie(write_ec, std::ignore) = co_await asio::async_write(*conn->tls, asio::buffer(conn->write_buffer), use_tuple);
+    } else {
+      std::tie(write_ec, std::ignore) = co_await asio::async_write(conn->socket, asio::buffer(conn->write_buffer), use_tuple);
+    }
     if (write_ec) co_return failed("handshake", write_ec);
 
     std::vector<reply> replies;
     while (replies.size() < handshake.size()) {
-      const auto [read_ec, n] = co_await conn->socket.async_read_some(asio::buffer(read_buffer_), use_tuple);
+      error_code read_ec;
+      std::size_t n = 0;
+      if (conn->tls) {
+        std::tie(read_ec, n) = co_await conn->tls->async_read_some(asio::buffer(read_buffer_), use_tuple);
+      } else {
+        std::tie(read_ec, n) = co_await conn->socket.async_read_some(asio::buffer(read_buffer_), use_tuple);
+      }
+      // Under TLS 1.3 a client certificate the server refuses is only told here, after the TLS
+      // handshake: failed() names it.
       if (read_ec) co_return failed("handshake", read_ec);
       conn->reader.feed(std::string_view(read_buffer_.data(), n));
       for (;;) {
@@ -235,15 +286,32 @@ class client::impl : public std::enable_shared_from_this<impl> {
     if (replies.size() != handshake.size()) co_return make_error(label_ + ": handshake: unexpected extra replies");
     std::size_t i = 0;
     if (!cfg_.username.empty() || !cfg_.password.empty()) {
-      // The server's message only (e.g. WRONGPASS): never the credentials.
-      if (replies[i].is_error()) co_return make_error(label_ + ": AUTH refused: " + replies[i].str);
+      // The server's message only (e.g. WRONGPASS): never the credentials. Refused, not retried
+      // quietly: a wrong password or user does not fix itself.
+      if (replies[i].is_error()) {
+        conn->is_refused = true;
+        conn->refusal_message = "redis AUTH refused";
+        co_return make_error(label_ + ": AUTH refused" +
+                             (cfg_.username.empty() ? std::string() : " for user '" + cfg_.username + "'") + ": " +
+                             replies[i].str);
+      }
       ++i;
     }
     if (cfg_.db != 0) {
-      if (replies[i].is_error()) co_return make_error(label_ + ": SELECT " + db + " refused: " + replies[i].str);
+      if (replies[i].is_error()) {
+        conn->is_refused = true;
+        conn->refusal_message = "redis SELECT refused";
+        co_return make_error(label_ + ": SELECT " + db + " refused: " + replies[i].str);
+      }
       ++i;
     }
     if (replies[i].kind != reply::type::status || replies[i].str != "PONG") {
+      // An error (NOAUTH: the server wants a password; NOPERM: the ACL user lacks +ping) is the
+      // configuration's; anything else is a server out of step, tried again.
+      if (replies[i].is_error()) {
+        conn->is_refused = true;
+        conn->refusal_message = "redis PING refused";
+      }
       co_return make_error(label_ + ": PING answered " + describe(replies[i]));
     }
     ++i;
@@ -264,11 +332,18 @@ class client::impl : public std::enable_shared_from_this<impl> {
 
   asio::awaitable<void> read_loop(std::shared_ptr<connection> conn) {
     for (;;) {
-      const auto [ec, n] = co_await conn->socket.async_read_some(asio::buffer(read_buffer_), use_tuple);
+      error_code ec;
+      std::size_t n = 0;
+      if (conn->tls) {
+        std::tie(ec, n) = co_await conn->tls->async_read_some(asio::buffer(read_buffer_), use_tuple);
+      } else {
+        std::tie(ec, n) = co_await conn->socket.async_read_some(asio::buffer(read_buffer_), use_tuple);
+      }
       if (conn->is_closed) co_return;
       if (ec) {
-        close(conn, ec == asio::error::eof ? std::string("connection closed by the server")
-                                           : "read failed: " + ec.message());
+        close(conn, ec == asio::error::eof || ec == asio::ssl::error::stream_truncated
+                        ? std::string("connection closed by the server")
+                        : "read failed: " + ec.message());
         co_return;
       }
       if (const auto delivered = conn->deliver(std::string_view(read_buffer_.data(), n)); !delivered) {
@@ -286,7 +361,12 @@ class client::impl : public std::enable_shared_from_this<impl> {
         conn->is_writer_idle = false;
         continue;
       }
-      const auto [ec, n] = co_await asio::async_write(conn->socket, asio::buffer(conn->write_buffer), use_tuple);
+      error_code ec;
+      if (conn->tls) {
+        std::tie(ec, std::ignore) = co_await asio::async_write(*conn->tls, asio::buffer(conn->write_buffer), use_tuple);
+      } else {
+        std::tie(ec, std::ignore) = co_await asio::async_write(conn->socket, asio::buffer(conn->write_buffer), use_tuple);
+      }
       if (conn->is_closed) co_return;
       if (ec) {
         close(conn, "write failed: " + ec.message());
@@ -314,7 +394,7 @@ class client::impl : public std::enable_shared_from_this<impl> {
     last_refusal_.clear();
     if (state_ == link_state::up) return;
     state_ = link_state::up;
-    log::info("redis connected", {{"host", cfg_.host}, {"port", cfg_.port}, {"db", cfg_.db}});
+    log::info("redis connected", {{"host", cfg_.host}, {"port", cfg_.port}, {"db", cfg_.db}, {"tls", cfg_.tls.enabled}});
     if (on_change) on_change(true);
   }
 
@@ -337,6 +417,8 @@ class client::impl : public std::enable_shared_from_this<impl> {
   asio::any_io_executor executor_;
   config::redis_config cfg_;
   std::string label_;  // "redis host:port", the prefix of every error message
+  std::string tls_name_;  // SNI and the certificate's expected name (with TLS)
+  std::optional<asio::ssl::context> tls_context_;  // redis.tls.enabled only; outlives every connection
   asio::steady_timer backoff_timer_;
   std::shared_ptr<connection> conn_;  // the current (or last) connection
   std::vector<char> read_buffer_;     // reused by every read; one reader at a time

@@ -21,9 +21,13 @@ void request::fail(std::string_view why) {
   complete();
 }
 
-connection::connection(const boost::asio::any_io_executor& executor)
+connection::connection(const boost::asio::any_io_executor& executor, boost::asio::ssl::context* tls_context)
     : socket(executor), resolver(executor), connect_deadline(executor), write_signal(executor) {
   write_signal.expires_at(boost::asio::steady_timer::time_point::max());
+  if (tls_context != nullptr) {
+    tls.emplace(socket, *tls_context);
+    tls_failure = std::make_shared<tls_verify_failure>();
+  }
 }
 
 void connection::enqueue(std::shared_ptr<request> r) {

@@ -1,22 +1,26 @@
 #pragma once
-// Internal to client.cpp: one TCP connection to Redis and the requests riding on it. The
+// Internal to client.cpp: one TCP (or TLS) connection to Redis and the requests riding on it. The
 // client makes a new connection object for every attempt, so nothing read from an old socket can
 // reach a request sent on a new one.
 #include <cstddef>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include "herald/redis/command.hpp"
 #include "herald/redis/reply.hpp"
 #include "herald/redis/reply_reader.hpp"
 #include "herald/util/result.hpp"
+#include "tls.hpp"
 
 namespace herald::redis::detail {
 
@@ -40,9 +44,14 @@ struct request {
 };
 
 struct connection {
-  explicit connection(const boost::asio::any_io_executor& executor);
+  // With `tls` (redis.tls.enabled), every byte goes through the TLS stream over the socket.
+  explicit connection(const boost::asio::any_io_executor& executor, boost::asio::ssl::context* tls_context = nullptr);
 
   boost::asio::ip::tcp::socket socket;
+  // Engaged for TLS only, over `socket` (closing the socket ends it too). The plain path reads
+  // and writes the socket itself: one branch, no extra layer.
+  std::optional<boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>> tls;
+  std::shared_ptr<tls_verify_failure> tls_failure;  // what the certificate check found, if anything
   boost::asio::ip::tcp::resolver resolver;
   boost::asio::steady_timer connect_deadline;
   boost::asio::steady_timer write_signal;  // never expires; cancelled to wake an idle writer
@@ -55,7 +64,11 @@ struct connection {
   bool is_closed = false;  // closed for good; its coroutines exit when they next wake
   bool is_writer_idle = false;
   bool has_connect_timed_out = false;
-  bool is_refused = false;  // the handshake found a server Herald cannot use (server_version.hpp)
+  // The handshake found a server Herald cannot use as configured: too old (server_version.hpp),
+  // credentials or a database refused, a certificate refused either way, no TLS where configured.
+  // Not retried quietly: said once, and a start-up stops on it (client.hpp on_server_refused).
+  bool is_refused = false;
+  const char* refusal_message = "redis server not supported";  // the log line's message when refused
 
   // Queues a request and wakes the writer if it is waiting.
   void enqueue(std::shared_ptr<request> r);
