@@ -137,7 +137,6 @@ item* worker::impl::track(const std::shared_ptr<partition_state>& part, const ka
   it->key.assign(m.key);
   it->is_raw_null = m.is_payload_null;
   it->is_key_null = m.is_key_null;
-  it->record_timestamp_ms = m.timestamp_ms;
   // Never a reason to refuse the event: a record with a traceparent that is not valid just has none.
   if (const auto why = it->trace.read(m.headers); !why.empty())
     log::debug("traceparent ignored", {{"topic", part->tp.topic}, {"partition", part->tp.partition},
