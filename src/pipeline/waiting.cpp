@@ -7,6 +7,10 @@
 
 namespace herald::pipeline {
 
+// The start-up check that every event can wait (flow::check_retry_record_fits) counts the trace
+// headers its envelope may carry.
+static_assert(flow::retry_record_trace_headers_bytes >= kafka::max_trace_headers_bytes);
+
 void worker::impl::on_waiting_message(const std::shared_ptr<partition_state>& part, const kafka::message_view& m) {
   if (part->held_offset >= 0) {
     // Fetched before the pause took effect; the seek brings it back once the head is due.
@@ -27,7 +31,7 @@ void worker::impl::on_waiting_message(const std::shared_ptr<partition_state>& pa
   if (!env) {
     // Not an envelope Herald wrote (or a damaged one): the record goes to the DLQ as it is.
     log::warn("invalid retry envelope", {{"topic", m.topic}, {"partition", m.partition}, {"offset", m.offset},
-                                         {"error", env.message()}});
+                                         {"trace_id", log::if_any(it->trace.trace_id())}, {"error", env.message()}});
     settle(it, model::status::invalid, env.message());
     apply_flow_control();
     return;
@@ -43,7 +47,9 @@ void worker::impl::on_waiting_message(const std::shared_ptr<partition_state>& pa
   it->sent_message_id = std::move(e.message_id);
   it->call_out_id = std::move(e.out_id);
   it->receipt_checks = e.receipt_checks;
-  log::debug("waiting event due", {{"topic", m.topic}, {"offset", m.offset}, {"stage", flow::to_string(e.stage)}});
+  log::debug("waiting event due", {{"topic", m.topic}, {"offset", m.offset},
+                                   {"trace_id", log::if_any(it->trace.trace_id())},
+                                   {"stage", flow::to_string(e.stage)}});
   admit(it, e.stage);
 }
 
@@ -85,7 +91,8 @@ void worker::impl::park(item* it, flow::retry_reason reason, flow::retry_stage s
     // No real gateway's id is this long; kept, it would make the envelope unbounded. The receipt
     // check then asks without it (docs/retries.md), as for a gateway that gave none.
     log::warn("gateway message id too long for a retry envelope, left out",
-              {{"event_id", it->ev.event_id}, {"bytes", static_cast<std::int64_t>(e.message_id.size())}});
+              {{"event_id", it->ev.event_id}, {"trace_id", log::if_any(it->trace.trace_id())},
+               {"bytes", static_cast<std::int64_t>(e.message_id.size())}});
     e.message_id.clear();
   }
   e.out_id = it->call_out_id;
@@ -94,14 +101,17 @@ void worker::impl::park(item* it, flow::retry_reason reason, flow::retry_stage s
   auto text = flow::encode_retry_envelope(e);
   if (!text) {
     // Only text that is not UTF-8 in an id Herald was given can do this: the event cannot wait.
-    log::error("retry envelope could not be written", {{"event_id", it->ev.event_id}, {"error", text.message()}});
+    log::error("retry envelope could not be written",
+               {{"event_id", it->ev.event_id}, {"trace_id", log::if_any(it->trace.trace_id())},
+                {"error", text.message()}});
     it->to_dlq = true;
     settle(it, model::status::failed, "it had to wait, but its retry envelope could not be written: " + text.message());
     return;
   }
   const std::string& topic = reason == flow::retry_reason::marketing_window ? cfg.kafka.delay_topic : cfg.kafka.retry_topic;
   ++stats.parked;
-  log::debug("event parked", {{"event_id", it->ev.event_id}, {"topic", topic}, {"reason", flow::to_string(reason)},
+  log::debug("event parked", {{"event_id", it->ev.event_id}, {"trace_id", log::if_any(it->trace.trace_id())},
+                              {"topic", topic}, {"reason", flow::to_string(reason)},
                               {"not_before_ms", not_before_ms}});
   park_followers(it, not_before_ms);
   move_to(it, stage::emitting);
