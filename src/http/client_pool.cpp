@@ -291,6 +291,7 @@ asio::awaitable<exchange> client_pool_state::send(std::shared_ptr<client_pool_st
     }
     out.resp = response{};  // nothing partial leaks out of a failed exchange
     fail(result.failure->at, std::move(result.failure->message), pool, is_reused);
+    out.is_timeout = out.fail == failure::ambiguous && result.failure->is_timeout;
     co_return out;
   }
 }
@@ -314,6 +315,13 @@ std::size_t client_pool::open_connections() const {
   std::size_t n = 0;
   for (const auto& p : state_->pools) n += p->slots.open();
   return n;
+}
+
+std::vector<client_pool::endpoint_usage> client_pool::usage() const {
+  std::vector<endpoint_usage> out;
+  out.reserve(state_->pools.size());
+  for (const auto& p : state_->pools) out.push_back({p->target.where, p->slots.open(), p->slots.idle()});
+  return out;
 }
 
 void client_pool::close_all() {

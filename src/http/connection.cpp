@@ -255,6 +255,7 @@ asio::awaitable<connection::round_trip_result> connection::round_trip(bool is_he
   } while (!ec && parser->get().result_int() / 100 == 1 && parser->get().result_int() != 101);
   if (ec) {
     result.failure = fail(phase::read, "", error_text(ec, timeout_ms));
+    result.failure->is_timeout = ec == beast::error::timeout;
     co_return result;
   }
   c.tcp().expires_never();

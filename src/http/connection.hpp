@@ -34,6 +34,7 @@ struct connection_target {
 struct step_failure {
   phase at;
   std::string message;  // names the phase: "connect 127.0.0.1:443: Connection refused"
+  bool is_timeout = false;  // the deadline passed (rather than a refusal, a reset or a bad answer)
 };
 
 class connection {

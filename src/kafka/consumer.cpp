@@ -133,6 +133,20 @@ struct consumer::impl : std::enable_shared_from_this<consumer::impl> {
     }
   }
 
+  // Served by the poll like the rebalance callback (so on the io thread), but posted with a copy
+  // anyway: the handler's parse never runs inside a consume batch, and nothing here depends on
+  // which thread librdkafka serves it from. A weak reference: it may come while the consumer is
+  // being destroyed.
+  static int stats_cb(rd_kafka_t*, char* json, size_t json_len, void* opaque) {
+    auto* self = static_cast<impl*>(opaque);
+    if (auto keep = self->weak_from_this().lock()) {
+      boost::asio::post(keep->ex, [keep, text = std::string(json, json_len)] {
+        if (!keep->is_closed && keep->h.on_statistics) keep->h.on_statistics(text);
+      });
+    }
+    return 0;  // librdkafka frees json
+  }
+
   static void error_cb(rd_kafka_t*, int err, const char* reason, void*) {
     log::warn("kafka consumer error", {{"code", rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err))},
                                        {"reason", reason}});
@@ -291,6 +305,15 @@ consumer::consumer(boost::asio::any_io_executor ex, const config::kafka_config& 
   rd_kafka_conf_set_opaque(conf, impl_.get());
   rd_kafka_conf_set_rebalance_cb(conf, &impl::rebalance_cb);
   rd_kafka_conf_set_error_cb(conf, &impl::error_cb);
+  if (impl_->h.on_statistics) {
+    // The consumer-lag metric (docs/operations.md, Metrics): every 5 s unless configured.
+    if (!cfg.consumer_properties.contains("statistics.interval.ms")) {
+      char stats_err[256];
+      if (rd_kafka_conf_set(conf, "statistics.interval.ms", "5000", stats_err, sizeof stats_err) != RD_KAFKA_CONF_OK)
+        log::warn("kafka statistics.interval.ms not set: no consumer lag metric", {{"error", stats_err}});
+    }
+    rd_kafka_conf_set_stats_cb(conf, &impl::stats_cb);
+  }
   char err[512];
   impl_->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
   if (!impl_->rk) {

@@ -11,6 +11,8 @@
 namespace herald::ledger {
 namespace {
 
+constexpr std::uint8_t tag(round_trip r) { return static_cast<std::uint8_t>(r); }
+
 // Decimal texts of numbers, viewed by a command's arguments: one buffer for a whole batch, sized
 // once for `count` numbers so that it never moves (the views stay valid).
 class number_texts {
@@ -121,7 +123,7 @@ boost::asio::awaitable<result<std::vector<reserve_answer>>> store::reserve(std::
     args.push_back(it.daily_limit > 0 ? numbers.add(it.keys->quota_day) : std::string_view());
     args.push_back(it.mode == reserve_mode::resend ? it.source : std::string_view());
   }
-  auto r = co_await client_.eval(*reserve_, keys, args);
+  auto r = co_await client_.eval(*reserve_, keys, args, tag(round_trip::reserve));
   if (!r) co_return make_error("ledger reserve: " + r.message());
   auto answers = answers_of(r.value(), "reserve");
   if (!answers) co_return answers.err();
@@ -147,7 +149,7 @@ boost::asio::awaitable<result<std::vector<write_answer>>> store::mark_written(st
     args.push_back(it.source);
     args.push_back(it.call_out_id);
   }
-  auto r = co_await client_.eval(*write_, std::span<const std::string_view>(), args);
+  auto r = co_await client_.eval(*write_, std::span<const std::string_view>(), args, tag(round_trip::mark_written));
   if (!r) co_return make_error("ledger mark_written: " + r.message());
   auto answers = answers_of(r.value(), "mark_written");
   if (!answers) co_return answers.err();
@@ -224,7 +226,7 @@ boost::asio::awaitable<status> store::settle(std::span<const settle_item> items)
   for (const auto& b : retried) cmds.push_back(redis::command{"EXPIRE", b, bucket_ttl_, "NX"});
   for (auto& c : writes) cmds.push_back(std::move(c));
   if (scripted > 0) cmds.push_back(settle_->evalsha_command(script_keys, script_args));
-  auto r = co_await client_.exec(std::move(cmds));
+  auto r = co_await client_.exec(std::move(cmds), tag(round_trip::settle));
   const std::string failure = r ? first_error(r.value(), 0, script_at) : r.message();
   if (!failure.empty()) {
     // Some of the HSETs may have been applied, and made a bucket, before the failure; the retry
@@ -250,7 +252,7 @@ boost::asio::awaitable<status> store::settle(std::span<const settle_item> items)
     follow_up.push_back(redis::command{"EXPIRE", fresh.back(), bucket_ttl_, "NX"});
   }
   if (!follow_up.empty()) {
-    auto e = co_await client_.exec(std::move(follow_up));
+    auto e = co_await client_.exec(std::move(follow_up), tag(round_trip::settle));
     const std::string ttl_failure = e ? first_error(e.value(), is_rerun ? 1 : 0, e.value().size()) : e.message();
     if (!ttl_failure.empty()) {
       for (auto& b : fresh) untimed_buckets_.insert(std::move(b));

@@ -205,7 +205,9 @@ boost::asio::awaitable<void> worker::impl::send_batch(std::vector<item*> items) 
   http::request req{built.method, built.target, built.content_type, std::move(built.body), {}};
   ++stats.gateway_calls;
   stats.gateway_items += items.size();
+  const auto call_started = std::chrono::steady_clock::now();
   http::exchange ex = co_await http->send(acct.cfg->endpoint, std::move(req));
+  const double call_took_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - call_started).count();
   const std::int64_t retry_after = retry_after_ms(ex, now_ms() / 1000, cfg.retry.backoff_cap_ms);
 
   if (ex.fail == http::failure::not_sent) {
@@ -213,6 +215,7 @@ boost::asio::awaitable<void> worker::impl::send_batch(std::vector<item*> items) 
     // time (bounded by retry.not_sent_budget_ms), not attempts.
     slot.finish(flow::call_outcome::other, 0);
     ++stats.http_failures;
+    acct.call_seconds[static_cast<int>(call_result::not_sent)]->observe(call_took_s);
     log::warn("gateway call not sent", {{"account", acct.cfg->name}, {"error", ex.error},
                                         {"events", static_cast<std::int64_t>(items.size())}});
     for (item* it : items) {
@@ -234,6 +237,7 @@ boost::asio::awaitable<void> worker::impl::send_batch(std::vector<item*> items) 
     } else {
       results = acct.gw->parse(ex.resp.status, ex.resp.body, events);
     }
+    acct.call_seconds[static_cast<int>(classify_call(ex, results))]->observe(call_took_s);
     bool is_throttled = false;
     for (const auto& r : results) is_throttled |= r.cls == gateway::outcome_class::throttled;
     if (is_throttled) {

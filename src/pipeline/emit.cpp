@@ -101,6 +101,14 @@ void worker::impl::give_records(item* it) {
                       it->part->tag);
     return;
   }
+  // herald_event_latency_seconds: from its record's timestamp. An event back from a retry or delay
+  // topic counts from when its first record was consumed (its envelope's timestamp is when it was
+  // parked); a record without a timestamp, from when it was consumed.
+  const std::int64_t from = it->part->is_waiting_source || it->record_timestamp_ms <= 0 ? it->first_consumed_at_ms
+                                                                                         : it->record_timestamp_ms;
+  if (from > 0)
+    observed.latency_by_status[static_cast<int>(it->out.st)]->observe(
+        static_cast<double>(std::max<std::int64_t>(0, now_ms() - from)) / 1000.0);
   if (it->pending_deliveries == 2) {
     it->dlq.owner = it;
     produce_dlq_copy(it);

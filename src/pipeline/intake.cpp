@@ -137,6 +137,7 @@ item* worker::impl::track(const std::shared_ptr<partition_state>& part, const ka
   it->key.assign(m.key);
   it->is_raw_null = m.is_payload_null;
   it->is_key_null = m.is_key_null;
+  it->record_timestamp_ms = m.timestamp_ms;
   // Never a reason to refuse the event: a record with a traceparent that is not valid just has none.
   if (const auto why = it->trace.read(m.headers); !why.empty())
     log::debug("traceparent ignored", {{"topic", part->tp.topic}, {"partition", part->tp.partition},
@@ -170,7 +171,7 @@ void item::recycle() {
   // instructions per event (callgrind), and clear() keeps each buffer for the next event. A member
   // added to item must be reset here too; the size check is the reminder.
 #if defined(__x86_64__) && defined(__GLIBCXX__)
-  static_assert(sizeof(item) == 1512, "item changed: reset the new member in item::recycle, then update the size");
+  static_assert(sizeof(item) == 1520, "item changed: reset the new member in item::recycle, then update the size");
 #endif
   core = nullptr;
   part.reset();
@@ -188,6 +189,7 @@ void item::recycle() {
   daily_limit = 0;
   attempts = 0;
   first_consumed_at_ms = 0;
+  record_timestamp_ms = -1;
   owner.clear();
   source_id.clear();
   reserve_mode = ledger::reserve_mode::fresh;

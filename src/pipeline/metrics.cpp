@@ -1,6 +1,10 @@
 #include "herald/pipeline/metrics.hpp"
 
+#include "herald/metrics/build_info.hpp"
+#include "herald/metrics/exposition.hpp"
+#include "herald/metrics/process_stats.hpp"
 #include "herald/model/outcome.hpp"
+#include "herald/util/log.hpp"
 
 namespace herald::pipeline {
 namespace {
@@ -97,6 +101,115 @@ std::string render_metrics(const counters& c, const gauges& g) {
     out += '\n';
   }
   return out;
+}
+
+}  // namespace herald::pipeline
+
+namespace herald::pipeline {
+namespace {
+
+// Bucket bounds in seconds, per metric. A gateway call: a local simulator answers in ~1 ms, a
+// real gateway in tens to hundreds, a call may last up to the request timeout (10 s by default)
+// after waiting for a connection.
+constexpr double gateway_call_bounds[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+// Record to outcome: tens of milliseconds at the benchmark's pace, seconds under a backlog, minutes
+// for retries and receipt checks, hours for marketing events held for their window.
+constexpr double event_latency_bounds[] = {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,    2.5,
+                                           5,    10,    30,   60,  300,  900, 3600, 21600};
+// A Redis round trip: ~0.1-1 ms on a local network, up to redis.command_timeout_ms (1 s).
+constexpr double redis_call_bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                        0.01,   0.025,   0.05,   0.1,   0.25,   1};
+
+}  // namespace
+
+call_result classify_call(const http::exchange& ex, std::span<const gateway::item_result> results) {
+  if (ex.fail == http::failure::not_sent) return call_result::not_sent;
+  if (ex.fail == http::failure::ambiguous) return ex.is_timeout ? call_result::timeout : call_result::lost;
+  bool is_throttled = false;
+  bool is_open = false;
+  bool is_refused = false;
+  for (const auto& r : results) {
+    switch (r.cls) {
+      case gateway::outcome_class::sent: break;
+      case gateway::outcome_class::throttled: is_throttled = true; break;
+      case gateway::outcome_class::ambiguous: is_open = true; break;
+      case gateway::outcome_class::permanent:
+      case gateway::outcome_class::recipient_limited: is_refused = true; break;
+    }
+  }
+  if (is_throttled) return call_result::throttled;
+  if (is_open) return call_result::error;
+  if (is_refused) return call_result::rejected;
+  return call_result::ok;
+}
+
+observations::observations()
+    : gateway_calls("herald_gateway_call_duration_seconds",
+                    "Gateway calls by account and result, from the first byte asked of the connection pool to the "
+                    "answer (or the failure).",
+                    {"account", "result"}, gateway_call_bounds),
+      event_latency("herald_event_latency_seconds",
+                    "Events from their record's timestamp to their outcome record given to the producer, by status.",
+                    {"status"}, event_latency_bounds),
+      redis_calls("herald_redis_call_duration_seconds",
+                  "Redis round trips by ledger operation, from being queued on the connection to the answer.",
+                  {"op"}, redis_call_bounds) {
+  for (int s = 0; s < status_count; ++s)
+    latency_by_status[s] = &event_latency.series({model::to_string(static_cast<model::status>(s))});
+  for (int r = 0; r < ledger::round_trip_count; ++r) redis_by_op[r] = &redis_calls.series({ledger::round_trip_names[r]});
+}
+
+void observations::add_account(std::string_view account, metrics::histogram* (&by_result)[call_result_count]) {
+  for (int r = 0; r < call_result_count; ++r) by_result[r] = &gateway_calls.series({account, call_result_names[r]});
+}
+
+void observations::take_statistics(std::string_view json, const position_lookup& position_of) {
+  auto rows = metrics::parse_partition_stats(json);
+  if (!rows) {
+    // Stale numbers would mislead an autoscaler: none until statistics can be read again.
+    lag.clear();
+    if (!is_statistics_error_logged) {
+      is_statistics_error_logged = true;
+      log::warn("kafka statistics could not be read: no consumer lag metric", {{"error", rows.message()}});
+    }
+    return;
+  }
+  lag.clear();
+  for (auto& row : *rows) {
+    kafka::topic_partition tp{std::move(row.topic), row.partition};
+    if (const auto n = metrics::lag_of(row, position_of(tp))) lag.push_back({std::move(tp), *n});
+  }
+}
+
+void append_observations(std::string& out, const observations& o, std::span<const kafka::topic_partition> assigned,
+                         std::span<const http::client_pool::endpoint_usage> connections) {
+  o.gateway_calls.render(out);
+  o.event_latency.render(out);
+  o.redis_calls.render(out);
+
+  metrics::append_header(out, "herald_kafka_consumer_lag", "gauge",
+                         "Records of each assigned partition not yet finished here: its end offset (librdkafka's "
+                         "statistics) minus the offset Herald's next commit will be at.");
+  for (const auto& tp : assigned) {
+    for (const auto& row : o.lag) {
+      if (row.tp != tp) continue;
+      const std::string partition = std::to_string(tp.partition);
+      metrics::append_sample(out, "herald_kafka_consumer_lag", {{"topic", tp.topic}, {"partition", partition}}, row.lag);
+      break;
+    }
+  }
+
+  metrics::append_header(out, "herald_http_connections", "gauge",
+                         "Connections to each gateway endpoint: busy (in a call, or being opened) and idle (kept alive).");
+  for (const auto& c : connections) {
+    const std::uint64_t idle = c.idle;
+    const std::uint64_t busy = c.open >= c.idle ? c.open - c.idle : 0;
+    metrics::append_sample(out, "herald_http_connections", {{"endpoint", c.endpoint}, {"state", "busy"}}, busy);
+    metrics::append_sample(out, "herald_http_connections", {{"endpoint", c.endpoint}, {"state", "idle"}}, idle);
+  }
+
+  metrics::append_build_info(out);
+  metrics::append_process_metrics(out, metrics::read_process_stats());
 }
 
 }  // namespace herald::pipeline

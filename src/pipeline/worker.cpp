@@ -73,6 +73,7 @@ worker::impl::impl(boost::asio::io_context& io_, const config::herald_config& cf
     // A tenth of a second's worth of burst: any one-second window sees at most 1.1 × the rate.
     rt->bucket = flow::token_bucket(qps, std::max<std::uint32_t>(1, qps / 10));
     rt->pump_timer = std::make_unique<boost::asio::steady_timer>(io_);
+    observed.add_account(name, rt->call_seconds);
     accounts.emplace(name, std::move(rt));
   }
 }
@@ -82,6 +83,10 @@ worker::worker(boost::asio::io_context& io, const config::herald_config& cfg, op
   auto& s = *impl_;
   auto ex = io.get_executor();
   s.redis = std::make_unique<redis::client>(ex, s.cfg.redis);
+  // herald_redis_call_duration_seconds by ledger operation (the ledger's tags, ledger::round_trip).
+  s.redis->on_round_trip([p = impl_.get()](std::uint8_t tag, std::chrono::steady_clock::duration took) {
+    if (tag < ledger::round_trip_count) p->observed.redis_by_op[tag]->observe(std::chrono::duration<double>(took).count());
+  });
   s.ledger = std::make_unique<ledger::store>(*s.redis, s.cfg.redis.key_prefix, s.cfg.ledger.retention_hours);
   s.http = std::make_unique<http::client_pool>(ex, s.cfg.http);
   s.producer = std::make_unique<kafka::producer>(ex, s.cfg.kafka);
@@ -102,6 +107,14 @@ worker::worker(boost::asio::io_context& io, const config::herald_config& cfg, op
     p->on_committed(tp, committed, m);
   };
   h.on_error = [p = impl_.get()](std::string_view) { ++p->stats.consume_errors; };
+  // The consumer-lag metric: the statistics' end offsets against this worker's own positions.
+  h.on_statistics = [p = impl_.get()](std::string_view json) {
+    p->observed.take_statistics(json, [p](const kafka::topic_partition& tp) -> std::optional<std::int64_t> {
+      for (const auto& part : p->partitions)
+        if (part->is_assigned && part->tp == tp) return part->marks.low_water();
+      return std::nullopt;
+    });
+  };
   s.consumer = std::make_unique<kafka::consumer>(ex, s.cfg.kafka, std::move(h));
   if (s.producer->is_transactional()) s.producer->use_group_metadata_of(*s.consumer);
   if (!s.cfg.admin.listen.empty()) {
@@ -213,7 +226,13 @@ http::admin_answer worker::impl::answer_admin(std::string_view path) const {
     g.transactions_committed = producer->transactions_committed();
     g.transactions_aborted = producer->transactions_aborted();
     g.is_failed = !failure.empty();
-    return {200, "text/plain; version=0.0.4; charset=utf-8", render_metrics(stats, g)};
+    std::string text = render_metrics(stats, g);
+    std::vector<kafka::topic_partition> assigned;
+    assigned.reserve(partitions.size());
+    for (const auto& p : partitions)
+      if (p->is_assigned) assigned.push_back(p->tp);
+    append_observations(text, observed, assigned, http->usage());
+    return {200, "text/plain; version=0.0.4; charset=utf-8", std::move(text)};
   }
   if (path == "/healthz") return {200, "text/plain", is_stopping ? "stopping\n" : "ok\n"};
   // Ready when it can do its work: Redis reachable and not draining.

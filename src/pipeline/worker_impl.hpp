@@ -85,6 +85,8 @@ struct account_runtime {
   std::int64_t busy_since_ms = 0;
   drain_meter drained;
   bool is_deferring = false;
+  // Its herald_gateway_call_duration_seconds series, by call_result (metrics.hpp).
+  metrics::histogram* call_seconds[call_result_count] = {};
 };
 
 // Where an in-flight event is (a gauge per stage in /metrics, to see what holds the in-flight
@@ -119,6 +121,7 @@ struct item final : kafka::delivery_target {
   std::uint32_t daily_limit = 0;
   std::uint32_t attempts = 0;
   std::int64_t first_consumed_at_ms = 0;
+  std::int64_t record_timestamp_ms = -1;  // its record's Kafka timestamp (-1: none): event latency
   // Its ledger record (docs/ledger.md): the attempt's owner token once reserved, the source id of
   // the consumed record it came from, and how the guard reserves it (resend: its `c` back to `r`).
   std::string owner;
@@ -167,6 +170,7 @@ struct worker::impl : std::enable_shared_from_this<worker::impl> {
   config::herald_config cfg;
   worker::options opts;
   counters stats;
+  observations observed;  // the histograms and the consumer lag (metrics.hpp)
 
   std::unique_ptr<kafka::consumer> consumer;
   std::unique_ptr<kafka::producer> producer;

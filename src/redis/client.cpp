@@ -89,11 +89,12 @@ class client::impl : public std::enable_shared_from_this<impl> {
 
   std::function<void(bool)> on_change;
   std::function<void(const std::string&)> on_refused;
+  std::function<void(std::uint8_t, std::chrono::steady_clock::duration)> on_round_trip;
 
   // Static with the impl as a parameter: the coroutine frame holds the impl from its creation,
   // so the client may be destroyed before the awaitable is first resumed.
   static asio::awaitable<result<std::vector<reply>>> exec(std::shared_ptr<impl> self,
-                                                           std::vector<command> commands) {
+                                                           std::vector<command> commands, std::uint8_t tag) {
     if (commands.empty()) co_return std::vector<reply>{};
     const auto conn = self->conn_;
     if (!conn || !conn->is_ready || conn->is_closed) co_return make_error(self->label_ + ": not connected");
@@ -102,7 +103,9 @@ class client::impl : public std::enable_shared_from_this<impl> {
     r->timer.expires_after(ms(self->cfg_.command_timeout_ms));
     conn->enqueue(r);
     ++self->round_trips_;
+    const auto queued_at = std::chrono::steady_clock::now();
     const auto [ec] = co_await r->timer.async_wait(use_tuple);
+    if (self->on_round_trip && (r->is_done || !ec)) self->on_round_trip(tag, std::chrono::steady_clock::now() - queued_at);
 
     if (r->is_done) {
       if (r->is_failed) co_return make_error(std::move(r->failure));
@@ -122,10 +125,10 @@ class client::impl : public std::enable_shared_from_this<impl> {
 
   static asio::awaitable<result<reply>> eval(std::shared_ptr<impl> self, const script& s,
                                              std::span<const std::string_view> keys,
-                                             std::span<const std::string_view> args) {
+                                             std::span<const std::string_view> args, std::uint8_t tag) {
     std::vector<command> commands;
     commands.push_back(s.evalsha_command(keys, args));
-    auto replies = co_await exec(self, std::move(commands));
+    auto replies = co_await exec(self, std::move(commands), tag);
     if (!replies) co_return replies.err();
     if (!is_noscript(replies->front())) co_return std::move(replies->front());
 
@@ -134,7 +137,7 @@ class client::impl : public std::enable_shared_from_this<impl> {
     // from then on.
     commands.clear();
     commands.push_back(s.eval_command(keys, args));
-    replies = co_await exec(self, std::move(commands));
+    replies = co_await exec(self, std::move(commands), tag);
     if (!replies) co_return replies.err();
     co_return std::move(replies->front());
   }
@@ -436,6 +439,7 @@ client::client(asio::any_io_executor executor, config::redis_config cfg)
 client::~client() {
   impl_->on_change = nullptr;
   impl_->on_refused = nullptr;
+  impl_->on_round_trip = nullptr;
   impl_->stop();
 }
 
@@ -448,13 +452,17 @@ void client::on_server_refused(std::function<void(const std::string&)> callback)
   impl_->on_refused = std::move(callback);
 }
 
-asio::awaitable<result<std::vector<reply>>> client::exec(std::vector<command> commands) {
-  return impl::exec(impl_, std::move(commands));
+void client::on_round_trip(std::function<void(std::uint8_t, std::chrono::steady_clock::duration)> callback) {
+  impl_->on_round_trip = std::move(callback);
+}
+
+asio::awaitable<result<std::vector<reply>>> client::exec(std::vector<command> commands, std::uint8_t tag) {
+  return impl::exec(impl_, std::move(commands), tag);
 }
 
 asio::awaitable<result<reply>> client::eval(const script& s, std::span<const std::string_view> keys,
-                                            std::span<const std::string_view> args) {
-  return impl::eval(impl_, s, keys, args);
+                                            std::span<const std::string_view> args, std::uint8_t tag) {
+  return impl::eval(impl_, s, keys, args, tag);
 }
 
 }  // namespace herald::redis

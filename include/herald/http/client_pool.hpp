@@ -12,6 +12,8 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "herald/config/config.hpp"
 #include "herald/http/exchange.hpp"
@@ -50,6 +52,13 @@ class client_pool {
 
   // Connections open or being opened, over all endpoints.
   std::size_t open_connections() const;
+  // Each endpoint's pool now (for the connections metric), in the order first used.
+  struct endpoint_usage {
+    std::string endpoint;  // "host:port"
+    std::size_t open = 0;  // idle, in use or being opened
+    std::size_t idle = 0;
+  };
+  std::vector<endpoint_usage> usage() const;
   // Closes every idle connection now; connections in use are closed when their exchange ends
   // instead of being kept. The pool stays usable.
   void close_all();

@@ -34,6 +34,9 @@ struct exchange {
   // A human message naming the phase, e.g. "connect 127.0.0.1:18443: Connection refused",
   // "read: timeout after 10000 ms". Empty when fail == none. Never contains the body.
   std::string error;
+  // fail == ambiguous because no answer came within request_timeout_ms (for the call-duration
+  // metric's result; what it means for the call is the same as any ambiguous failure).
+  bool is_timeout = false;
   response resp;
 };
 

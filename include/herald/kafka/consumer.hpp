@@ -25,6 +25,10 @@ class consumer {
     std::function<void(std::span<const topic_partition>)> on_revoked;
     // A consume error that names no record (already logged): for a metric.
     std::function<void(std::string_view error)> on_error;
+    // librdkafka's statistics JSON (its STATISTICS.md), every statistics.interval.ms: 5000 unless
+    // consumer_properties set it (0 turns them off). On the executor. Without a handler librdkafka
+    // makes none.
+    std::function<void(std::string_view json)> on_statistics;
   };
 
   // Throws std::runtime_error with librdkafka's message when the configuration is refused.

@@ -21,6 +21,12 @@ class script;
 
 namespace herald::ledger {
 
+// The store's Redis round trips, as tags of redis::client::exec (for the Redis latency metric by
+// operation, docs/operations.md): 0 is every other caller's.
+enum class round_trip : std::uint8_t { other, reserve, mark_written, settle };
+inline constexpr int round_trip_count = 4;
+inline constexpr const char* round_trip_names[round_trip_count] = {"other", "reserve", "mark_written", "settle"};
+
 enum class reserve_mode {
   fresh,   // a new attempt: an absent record is created (and the quota charged), an `r` taken over
   resend,  // a receipt check proved the attempt from this source sent nothing: its `c` or `u`

@@ -22,6 +22,8 @@
 // GCC 12 cannot compile a braced list inside a co_await expression ("array used as
 // initializer"): build the commands in a statement of their own, then
 // `co_await c.exec(std::move(commands))`.
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <span>
@@ -70,14 +72,21 @@ class client {
   // supported one is used. Same rules as on_connection_change.
   void on_server_refused(std::function<void(const std::string& why)> callback);
 
+  // Called after each round trip (a request queued on a live connection: answered, failed or timed
+  // out; not one refused at once while disconnected), with the tag its exec() or eval() was given
+  // and how long it took from being queued to its outcome: for a latency metric by operation
+  // (docs/operations.md, Metrics). Runs on the executor; must not throw.
+  void on_round_trip(std::function<void(std::uint8_t tag, std::chrono::steady_clock::duration took)> callback);
+
   // Sends `commands` in one write; the result holds one reply per command, in order. Empty
-  // `commands`: an empty result without touching the network.
-  boost::asio::awaitable<result<std::vector<reply>>> exec(std::vector<command> commands);
+  // `commands`: an empty result without touching the network. `tag` only names the round trip
+  // to on_round_trip.
+  boost::asio::awaitable<result<std::vector<reply>>> exec(std::vector<command> commands, std::uint8_t tag = 0);
 
   // EVALSHA; on a NOSCRIPT error reply, EVAL (which sends the text and caches it) once.
   // `s`, `keys` and `args` must stay alive until the returned awaitable completes.
   boost::asio::awaitable<result<reply>> eval(const script& s, std::span<const std::string_view> keys,
-                                             std::span<const std::string_view> args);
+                                             std::span<const std::string_view> args, std::uint8_t tag = 0);
 
  private:
   class impl;
