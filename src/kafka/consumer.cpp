@@ -43,6 +43,7 @@ struct consumer::impl : std::enable_shared_from_this<consumer::impl> {
   bool is_closed = false;
   bool is_drain_posted = false;
   bool is_gated = false;
+  bool is_fatal_reported = false;
   // Offsets go only through the producer's transactions (kafka.transactions).
   bool is_transactional = false;
   std::unique_ptr<boost::asio::steady_timer> keepalive;
@@ -147,9 +148,29 @@ struct consumer::impl : std::enable_shared_from_this<consumer::impl> {
     return 0;  // librdkafka frees json
   }
 
-  static void error_cb(rd_kafka_t*, int err, const char* reason, void*) {
-    log::warn("kafka consumer error", {{"code", rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err))},
-                                       {"reason", reason}});
+  static void error_cb(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
+    if (err != RD_KAFKA_RESP_ERR__FATAL) {
+      log::warn("kafka consumer error", {{"code", rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err))},
+                                         {"reason", reason}});
+      return;
+    }
+    static_cast<impl*>(opaque)->report_fatal(rk, reason);
+  }
+
+  // A fatal error leaves a consumer that fetches and commits nothing ever again, while the
+  // process would look alive (/healthz 200) and hold its transactional id: the worker must stop
+  // so that the pod restarts and the partitions go to a live member. librdkafka tells it as an
+  // error callback or as a consumer message with RD_KAFKA_RESP_ERR__FATAL (a fenced static member).
+  void report_fatal(rd_kafka_t* client, const char* reason) {
+    if (is_fatal_reported) return;
+    is_fatal_reported = true;
+    char cause[512];
+    const auto code = rd_kafka_fatal_error(client, cause, sizeof cause);
+    std::string why = std::string(rd_kafka_err2name(code)) + ": " + (code ? cause : reason);
+    log::error("kafka consumer fatal error", {{"reason", why}});
+    boost::asio::post(ex, [keep = shared_from_this(), why = std::move(why)]() mutable {
+      if (keep->h.on_fatal) keep->h.on_fatal(std::move(why));
+    });
   }
 
   // librdkafka counts an application that has not polled for max.poll.interval.ms as stuck and
@@ -188,6 +209,7 @@ struct consumer::impl : std::enable_shared_from_this<consumer::impl> {
         log::warn("kafka consume error", {{"topic", topic}, {"partition", m->partition}, {"offset", m->offset},
                                           {"code", rd_kafka_err2name(m->err)}, {"error", rd_kafka_message_errstr(m)}});
         if (h.on_error) h.on_error(rd_kafka_message_errstr(m));
+        if (m->err == RD_KAFKA_RESP_ERR__FATAL) report_fatal(rk, rd_kafka_message_errstr(m));
         return;
       }
       // A record that could not be read still has its place in the partition: it is handed on

@@ -115,6 +115,9 @@ worker::worker(boost::asio::io_context& io, const config::herald_config& cfg, op
       return std::nullopt;
     });
   };
+  h.on_fatal = [p = impl_.get()](std::string reason) {
+    p->fail_stop("the Kafka consumer has a fatal error: " + reason);
+  };
   s.consumer = std::make_unique<kafka::consumer>(ex, s.cfg.kafka, std::move(h));
   if (s.producer->is_transactional()) s.producer->use_group_metadata_of(*s.consumer);
   if (!s.cfg.admin.listen.empty()) {

@@ -29,6 +29,9 @@ class consumer {
     // consumer_properties set it (0 turns them off). On the executor. Without a handler librdkafka
     // makes none.
     std::function<void(std::string_view json)> on_statistics;
+    // librdkafka's fatal consumer error (e.g. fenced: another member joined with this
+    // group.instance.id). The consumer can do nothing more; called once, on the executor.
+    std::function<void(std::string reason)> on_fatal;
   };
 
   // Throws std::runtime_error with librdkafka's message when the configuration is refused.

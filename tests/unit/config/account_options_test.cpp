@@ -207,3 +207,16 @@ TEST_CASE("admin.listen takes host:port and names a bad value") {
   CHECK_THROWS_WITH_AS(herald::config::parse_config(base + R"("0.0.0.0:99999"}})"),
                        doctest::Contains("admin.listen"), herald::config::config_error);
 }
+
+TEST_CASE("shutdown.drain_timeout_ms: 30 s by default, 0 to 1 h, named when out of range") {
+  const std::string base = R"({"accounts": {"a": {"gateway": "fw199_taobao", "endpoint": "https://gw.example/x",
+      "app_id": "i", "app_secret": "s", "seller_nick": "n"}})";
+  CHECK(herald::config::parse_config(base + "}").shutdown.drain_timeout_ms == 30000);
+  CHECK(herald::config::parse_config(base + R"(, "shutdown": {"drain_timeout_ms": 120000}})").shutdown.drain_timeout_ms ==
+        120000);
+  CHECK(herald::config::parse_config(base + R"(, "shutdown": {"drain_timeout_ms": 0}})").shutdown.drain_timeout_ms == 0);
+  CHECK_THROWS_WITH_AS(herald::config::parse_config(base + R"(, "shutdown": {"drain_timeout_ms": 3600001}})"),
+                       doctest::Contains("shutdown.drain_timeout_ms"), herald::config::config_error);
+  CHECK_THROWS_WITH_AS(herald::config::parse_config(base + R"(, "shutdown": {"drain_timeout": 1}})"),
+                       doctest::Contains("shutdown.drain_timeout: unknown key"), herald::config::config_error);
+}
