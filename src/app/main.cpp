@@ -51,8 +51,8 @@ int run(const std::string& config_path, std::int64_t clock_offset_ms) {
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signo) {
     if (ec) return;
-    herald::log::info("signal received, draining", {{"signal", signo}});
-    worker.stop(std::chrono::seconds(30), [&](int code) {
+    herald::log::info("signal received, draining", {{"signal", signo}, {"drain_timeout_ms", std::int64_t{cfg.shutdown.drain_timeout_ms}}});
+    worker.stop(std::chrono::milliseconds(cfg.shutdown.drain_timeout_ms), [&](int code) {
       exit_code = code;
       io.stop();
     });
