@@ -74,6 +74,7 @@ struct producer::impl : std::enable_shared_from_this<producer::impl> {
   std::vector<std::pair<std::chrono::steady_clock::time_point, pending>> retrying;
   boost::asio::steady_timer retry_timer;
   bool is_fatal = false;
+  bool has_reached_broker = false;  // a metadata request was answered (unusable_topics)
   std::size_t max_record_bytes = default_max_record_bytes;
   std::uint64_t retries = 0;
 
@@ -156,8 +157,21 @@ struct producer::impl : std::enable_shared_from_this<producer::impl> {
       self->set_fatal(buf);
       return;
     }
-    log::warn("kafka producer error", {{"code", rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err))},
-                                       {"reason", reason}});
+    self->on_error(static_cast<rd_kafka_resp_err_t>(err), reason);
+  }
+
+  // A non-fatal error. Credentials refused before any broker has answered are a deployment error
+  // (a wrong sasl.password, username or mechanism) that librdkafka would retry forever while the
+  // worker waited, unready for no visible reason: the producer stops on it instead. Once a broker
+  // has answered, a refusal (a password rotated under a running pod) is only logged.
+  void on_error(rd_kafka_resp_err_t err, const char* reason) {
+    if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION && !has_reached_broker) {
+      set_fatal(std::string("the brokers refused Herald's credentials (kafka producer_properties: "
+                            "security.protocol, sasl.mechanisms, sasl.username, sasl.password): ") +
+                reason);
+      return;
+    }
+    log::warn("kafka producer error", {{"code", rd_kafka_err2name(err)}, {"reason", reason}});
   }
 
   // On the io thread: the producer cannot go on (fenced, idempotence broken, refused setup).
@@ -431,8 +445,7 @@ struct producer::impl : std::enable_shared_from_this<producer::impl> {
             rd_kafka_fatal_error(rk, buf, sizeof buf);
             set_fatal(buf);
           } else {
-            log::warn("kafka producer error", {{"code", rd_kafka_err2name(rd_kafka_event_error(ev))},
-                                               {"reason", rd_kafka_event_error_string(ev)}});
+            on_error(rd_kafka_event_error(ev), rd_kafka_event_error_string(ev));
           }
           break;
         default:
@@ -672,8 +685,11 @@ struct producer::impl : std::enable_shared_from_this<producer::impl> {
 
   txn_result start() {
     for (std::uint32_t attempt = 1;; ++attempt) {
-      // Also waits for the broker to abort what an earlier instance with this id left open.
-      rd_kafka_error_t* e = rd_kafka_init_transactions(rk, std::max(30000, 2 * txn_timeout_ms));
+      // Also waits for the broker to abort what an earlier instance with this id left open. In
+      // short calls (a timed-out call is retriable and carries on where it was), so that a stop
+      // (a fail-stop at start-up: brokers refusing Herald's credentials) is not held up to two
+      // transaction timeouts by a call that cannot succeed.
+      rd_kafka_error_t* e = rd_kafka_init_transactions(rk, 5000);
       if (!e) return {txn_result::kind::began, {}};
       const std::string why = error_text(e);
       const bool is_retriable = rd_kafka_error_is_retriable(e) && !rd_kafka_error_is_fatal(e);
@@ -966,9 +982,13 @@ std::vector<std::string> producer::impl::unusable_topics(std::span<const std::st
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
       err = rd_kafka_metadata(rk, 0, rkt, &md, static_cast<int>(timeout.count()));
     }
+    if (!err) has_reached_broker = true;
     if (err) {
       // No broker answered in time: nothing is known about the topic yet, produce() finds out.
       log::warn("kafka topic metadata not available yet", {{"topic", name}, {"error", rd_kafka_err2str(err)}});
+      // Nor would one answer for the next topics while none ever has (brokers down, credentials
+      // refused): not waited for again.
+      if (!has_reached_broker) break;
       continue;
     }
     for (int i = 0; i < md->topic_cnt; ++i) {
