@@ -13,6 +13,7 @@
 #include "herald/pipeline/worker.hpp"
 #include "herald/util/log.hpp"
 #include "herald/util/time.hpp"
+#include "operator_commands.hpp"
 #include "sign_command.hpp"
 
 namespace {
@@ -97,6 +98,7 @@ int main(int argc, char** argv) {
   std::string script_name;
   auto* script_cmd = app.add_subcommand("ledger-script", "print one of the ledger's Lua scripts (reserve, write or settle)");
   script_cmd->add_option("name", script_name)->required()->check(CLI::IsMember({"reserve", "write", "settle"}));
+  herald::app::operator_commands operator_cmds(app, *check_cmd);
 
   CLI11_PARSE(app, argc, argv);
   try {
@@ -104,7 +106,10 @@ int main(int argc, char** argv) {
       std::cout << "herald " << HERALD_VERSION << "\n";
       return 0;
     }
-    if (*check_cmd) return check_config(config_path);
+    if (*check_cmd) {
+      const int code = check_config(config_path);
+      return code == 0 ? operator_cmds.after_check_config(load_config(config_path)) : code;
+    }
     if (*script_cmd) {
       std::cout << (script_name == "reserve" ? herald::ledger::reserve_script()
                     : script_name == "write" ? herald::ledger::write_script()
@@ -112,6 +117,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*sign_cmd) return herald::app::run_sign(scheme, method, std::cin);
+    if (auto code = operator_cmds.run(load_config)) return *code;
     if (*run_cmd) return run(config_path, clock_offset_ms);
   } catch (const herald::config::config_error& e) {
     std::cerr << "herald: configuration error: " << e.what() << "\n";

@@ -14,11 +14,15 @@ namespace herald::pipeline {
 void worker::impl::produce_dlq_copy(item* it) {
   const std::string partition = std::to_string(it->out.source.partition);
   const std::string offset = std::to_string(it->out.source.offset);
-  kafka::header headers[11] = {{"herald.error", it->out.reason},
+  // The reason class lets `herald replay-dlq --reason-class` pick copies (dlq_replay.hpp).
+  const std::string_view reason_class = it->out.st == model::status::invalid ? std::string_view("invalid")
+                                                                             : std::string_view(it->out.outcome_class);
+  kafka::header headers[12] = {{"herald.error", it->out.reason},
                                {"herald.source.topic", it->out.source.topic},
                                {"herald.source.partition", partition},
-                               {"herald.source.offset", offset}};
-  std::size_t count = 4;
+                               {"herald.source.offset", offset},
+                               {"herald.class", reason_class}};
+  std::size_t count = 5;
   // The event's trace context, as on its outcome record (kafka/trace_context.hpp).
   count += it->trace.write_headers(std::span(headers).subspan(count).first<2>());
   const std::size_t limit = it->dlq.max_record_bytes ? it->dlq.max_record_bytes : producer->max_record_bytes();
