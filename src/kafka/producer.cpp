@@ -82,7 +82,6 @@ struct producer::impl : std::enable_shared_from_this<producer::impl> {
   bool is_txn = false;
   std::string txn_id;
   std::chrono::milliseconds txn_interval{100};
-  int txn_timeout_ms = 10000;
   transaction_book book;
   std::function<std::vector<committed_offset>()> offsets_now;
   consumer* group_source = nullptr;
@@ -795,7 +794,6 @@ producer::producer(boost::asio::any_io_executor ex, const config::kafka_config& 
   if (impl_->is_txn) {
     impl_->txn_id = transactional_id_for(cfg);
     impl_->txn_interval = std::chrono::milliseconds(cfg.transaction_interval_ms);
-    impl_->txn_timeout_ms = static_cast<int>(cfg.transaction_timeout_ms);
   }
   std::initializer_list<std::pair<const char*, std::string>> common{
       {"bootstrap.servers", cfg.brokers},
