@@ -249,7 +249,16 @@ TEST_CASE("concurrent sends never open more than max_connections_per_endpoint an
     }
     co_await sleep_for(5ms);
     CHECK(pool.open_connections() == 2);
+    // The connections metric's view (herald_http_connections): both busy, none idle.
+    auto usage = pool.usage();
+    REQUIRE(usage.size() == 1);
+    CHECK(usage[0].endpoint == "127.0.0.1:" + std::to_string(server.port()));
+    CHECK(usage[0].open == 2);
+    CHECK(usage[0].idle == 0);
     while (pending > 0) co_await sleep_for(5ms);
+    usage = pool.usage();
+    CHECK(usage[0].open == 2);
+    CHECK(usage[0].idle == 2);  // kept alive
     for (int i = 0; i < 10; ++i) {
       CAPTURE(i);
       CHECK(results[i].fail == failure::none);
@@ -312,6 +321,7 @@ TEST_CASE("a server that accepts TCP but never completes the TLS handshake: not 
     const exchange r = co_await pool.send(make_endpoint(port), make_request());
     CHECK(r.fail == failure::not_sent);
     CHECK(r.error == "handshake 127.0.0.1:" + std::to_string(port) + ": timeout after 200 ms");
+    CHECK_FALSE(r.is_timeout);
   });
 }
 
@@ -328,6 +338,7 @@ TEST_CASE("a server that reads the request and never answers: ambiguous after re
     const auto took = std::chrono::steady_clock::now() - started;
     CHECK(r.fail == failure::ambiguous);
     CHECK(r.error == "read: timeout after 300 ms");
+    CHECK(r.is_timeout);  // the call-duration metric's `timeout`
     CHECK(took >= 300ms);
     CHECK(took < 2s);
     CHECK(server.stats().requests == 1);
@@ -364,6 +375,7 @@ TEST_CASE("a connection reset after the request was read: ambiguous") {
     const exchange r = co_await pool.send(make_endpoint(server.port()), make_request());
     CHECK(r.fail == failure::ambiguous);
     CHECK(r.error.starts_with("read: "));
+    CHECK_FALSE(r.is_timeout);  // lost, not timed out
     CHECK(server.stats().requests == 1);
   });
 }
@@ -403,6 +415,7 @@ TEST_CASE("a request the server never reads fully is not sent; on a reused conne
     const exchange r = co_await pool.send(ep, make_request(std::string(32 * 1024 * 1024, 'x')));
     CHECK(r.fail == failure::not_sent);
     CHECK(r.error == "write: timeout after 300 ms");
+    CHECK_FALSE(r.is_timeout);  // never written: not_sent, whatever stopped it
     // The write failed on the reused connection, then once more on a fresh one: no third try.
     CHECK(server.stats().connections_accepted == 2);
     CHECK(server.stats().requests == 1);
