@@ -347,6 +347,7 @@ TEST_CASE("TLS to a plain port, and plain to the TLS port, say what is wrong") {
   // Not refused either (a plain client cannot tell a TLS port from a server closing on it).
   auto plain = acl_user();
   plain.tls.enabled = false;
+  plain.connect_timeout_ms = 500;
   CHECK(last_failure(plain) == "redis " + redis_tls_endpoint() +
                                    ": handshake failed: connection closed by the server before it answered "
                                    "(a TLS port? redis.tls.enabled is false)");
