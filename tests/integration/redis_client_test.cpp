@@ -546,3 +546,46 @@ TEST_CASE("a request cancelled by its caller leaves the connection usable and it
     CHECK(after[0].str == "kept");
   });
 }
+
+TEST_CASE("every round trip is reported once with its tag and its time; a request refused while down is not") {
+  run([](asio::any_io_executor ex) -> asio::awaitable<void> {
+    const auto cfg = shared_server_config();
+    client c(ex, cfg);
+    struct seen {
+      std::uint8_t tag;
+      clock_type::duration took;
+    };
+    std::vector<seen> trips;
+    c.on_round_trip([&](std::uint8_t tag, clock_type::duration took) { trips.push_back({tag, took}); });
+    // Not connected yet: refused at once, no round trip.
+    std::vector<command> early;
+    early.push_back(command{"PING"});
+    CHECK_FALSE((co_await c.exec(std::move(early), 9)).has_value());
+    CHECK(trips.empty());
+    c.start();
+    co_await require_connected(c, cfg);
+    const std::string key = unique_key("round-trip");
+    std::vector<command> two;
+    two.push_back(command{"SET", key, "1", "EX", "60"});
+    two.push_back(command{"GET", key});
+    co_await must_exec(c, std::move(two));  // tag 0: any caller's
+    std::vector<command> one;
+    one.push_back(command{"PING"});
+    const auto started = clock_type::now();
+    CHECK((co_await c.exec(std::move(one), 3)).has_value());
+    const auto elapsed = clock_type::now() - started;
+    REQUIRE(trips.size() == 2);  // a pipeline is one round trip
+    CHECK(trips[0].tag == 0);
+    CHECK(trips[1].tag == 3);
+    CHECK(trips[1].took > clock_type::duration::zero());
+    CHECK(trips[1].took <= elapsed);
+    // eval passes its tag on, to the EVAL after a NOSCRIPT too: two round trips, both tagged.
+    const script s("return 7 -- " + herald::crypto::random_hex(8));
+    CHECK((co_await c.eval(s, {}, {}, 5)).has_value());
+    REQUIRE(trips.size() == 4);
+    CHECK(trips[2].tag == 5);
+    CHECK(trips[3].tag == 5);
+    CHECK(c.round_trips() == trips.size());
+    c.stop();
+  });
+}
