@@ -22,7 +22,7 @@ import yaml
 CORE_KINDS = {"ServiceAccount", "ConfigMap", "Secret", "Service", "Deployment", "StatefulSet",
               "PodDisruptionBudget", "HorizontalPodAutoscaler"}
 DRAIN_DEFAULT_MS = 30000  # shutdown.drain_timeout_ms when the config does not set it
-DRAIN_MARGIN_S = 15
+DRAIN_MARGIN_S = 25  # the producer's final flush (10 s) and leaving the group come after the drain
 UID = 10001
 PARTITIONS = "herald/events-topic-partitions"
 HASHED = re.compile(r"^(?P<base>[a-z0-9-]+)-[a-z0-9]{10}$")

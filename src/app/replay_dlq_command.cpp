@@ -188,6 +188,17 @@ int run_replay_dlq(const config::herald_config& cfg, const replay_query& q, std:
       if (s.partition == p) return &s;
     return nullptr;
   };
+  // A finished partition is paused: records the live worker keeps writing to it would otherwise
+  // count as progress and hold off the timeout of a partition that never answers.
+  auto finish = [&](span_of_partition& done) {
+    done.is_done = true;
+    --open;
+    last_progress = clock::now();
+    rd_kafka_topic_partition_list_t* one = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(one, dlq.c_str(), done.partition);
+    rd_kafka_pause_partitions(rk, one);
+    rd_kafka_topic_partition_list_destroy(one);
+  };
   while (open > 0) {
     rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 100);
     if (producer) rd_kafka_poll(producer->get(), 0);
@@ -201,14 +212,10 @@ int run_replay_dlq(const config::herald_config& cfg, const replay_query& q, std:
       }
       continue;
     }
-    last_progress = clock::now();
     span_of_partition* s = find_span(m->partition);
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
       // read_committed: the end of what is committed (an open transaction's copies are not).
-      if (s && !s->is_done) {
-        s->is_done = true;
-        --open;
-      }
+      if (s && !s->is_done) finish(*s);
       rd_kafka_message_destroy(m);
       continue;
     }
@@ -219,13 +226,11 @@ int run_replay_dlq(const config::herald_config& cfg, const replay_query& q, std:
       break;
     }
     if (!s || s->is_done || m->offset >= s->end) {
-      if (s && !s->is_done) {
-        s->is_done = true;
-        --open;
-      }
+      if (s && !s->is_done) finish(*s);
       rd_kafka_message_destroy(m);
       continue;
     }
+    last_progress = clock::now();
     ++read;
     std::vector<kafka::header> headers;
     rd_kafka_headers_t* hdrs = nullptr;

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "herald/kafka/consumer.hpp"
+#include "herald/kafka/credentials_refusal.hpp"
 #include "herald/kafka/produce_error.hpp"
 #include "herald/kafka/transaction_book.hpp"
 #include "herald/kafka/transactional_id.hpp"
@@ -74,7 +75,7 @@ struct producer::impl : std::enable_shared_from_this<producer::impl> {
   std::vector<std::pair<std::chrono::steady_clock::time_point, pending>> retrying;
   boost::asio::steady_timer retry_timer;
   bool is_fatal = false;
-  bool has_reached_broker = false;  // a metadata request was answered (unusable_topics)
+  bool has_reached_broker = false;  // a metadata request was answered, or a record delivered
   std::size_t max_record_bytes = default_max_record_bytes;
   std::uint64_t retries = 0;
 
@@ -123,6 +124,7 @@ struct producer::impl : std::enable_shared_from_this<producer::impl> {
     if (!target) return;
     const std::string_view topic = rd_kafka_topic_name(m->rkt);
     if (!m->err) {
+      self->has_reached_broker = true;
       target->on_delivery({true, produce_error::transient, {}, topic});
       return;
     }
@@ -164,7 +166,7 @@ struct producer::impl : std::enable_shared_from_this<producer::impl> {
   // worker waited, unready for no visible reason: the producer stops on it instead. Once a broker
   // has answered, a refusal (a password rotated under a running pod) is only logged.
   void on_error(rd_kafka_resp_err_t err, const char* reason) {
-    if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION && !has_reached_broker) {
+    if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION && !has_reached_broker && is_credentials_refusal(reason)) {
       set_fatal(std::string("the brokers refused Herald's credentials (kafka producer_properties: "
                             "security.protocol, sasl.mechanisms, sasl.username, sasl.password): ") +
                 reason);
@@ -430,6 +432,7 @@ struct producer::impl : std::enable_shared_from_this<producer::impl> {
           while (const rd_kafka_message_t* m = rd_kafka_event_message_next(ev)) {
             const auto s = static_cast<transaction_book::slot>(reinterpret_cast<std::uintptr_t>(m->_private));
             if (!m->err) {
+              has_reached_broker = true;
               if (!book.on_report(s, record_state::delivered))
                 log::warn("kafka delivery report for no record of an open transaction", {});
             } else {

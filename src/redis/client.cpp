@@ -23,6 +23,7 @@
 #include <openssl/ssl.h>
 
 #include "connection.hpp"
+#include "herald/redis/handshake_refusal.hpp"
 #include "herald/redis/reconnect_backoff.hpp"
 #include "herald/redis/server_version.hpp"
 #include "herald/util/log.hpp"
@@ -309,9 +310,9 @@ class client::impl : public std::enable_shared_from_this<impl> {
       ++i;
     }
     if (replies[i].kind != reply::type::status || replies[i].str != "PONG") {
-      // An error (NOAUTH: the server wants a password; NOPERM: the ACL user lacks +ping) is the
-      // configuration's; anything else is a server out of step, tried again.
-      if (replies[i].is_error()) {
+      // The configuration's (NOAUTH, NOPERM, WRONGPASS) stop the worker; a server out of step
+      // (LOADING, BUSY, MASTERDOWN) is tried again.
+      if (replies[i].is_error() && is_handshake_refusal(replies[i].str)) {
         conn->is_refused = true;
         conn->refusal_message = "redis PING refused";
       }

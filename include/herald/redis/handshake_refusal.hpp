@@ -1,0 +1,17 @@
+#pragma once
+// Which error answers to the connection handshake's PING are the configuration's (the worker
+// stops at start-up, naming it) and which are a server out of step for a while (tried again).
+#include <string_view>
+
+namespace herald::redis {
+
+// NOAUTH (the server wants a password), NOPERM (the ACL user lacks +ping), WRONGPASS: nothing but
+// a configuration change helps. LOADING (a restarted Redis reading its data), BUSY (a long script),
+// MASTERDOWN (a replica without its master) and anything else pass: stopping the pod on them
+// would stretch a Redis restart into a crash loop.
+inline bool is_handshake_refusal(std::string_view error_reply) {
+  return error_reply.starts_with("NOAUTH") || error_reply.starts_with("NOPERM") ||
+         error_reply.starts_with("WRONGPASS");
+}
+
+}  // namespace herald::redis
