@@ -6,6 +6,7 @@
 
 #include "herald/flow/backoff.hpp"
 #include "herald/http/retry_after.hpp"
+#include "herald/redis/handshake_refusal.hpp"
 #include "herald/util/crypto.hpp"
 #include "herald/util/log.hpp"
 #include "worker_impl.hpp"
@@ -106,6 +107,7 @@ boost::asio::awaitable<bool> worker::impl::mark_written(std::vector<item*>& item
       ++stats.redis_errors;
       log::warn("ledger write mark failed, retrying", {{"error", answers.message()},
                                                        {"retry_ms", static_cast<std::int64_t>(backoff.count())}});
+      if (redis::is_permission_refusal(answers.message())) fail_stop("the Redis user may not run the ledger's commands (the ACL rule: docs/operations.md, \"Production connections\"): " + std::string(answers.message()));
       if (is_stopping) {
         is_marked = false;  // not sent, not settled: redelivered after the restart
         break;
@@ -282,6 +284,8 @@ boost::asio::awaitable<void> worker::impl::settle_in_ledger(std::span<decided> d
     ++stats.redis_errors;
     log::warn("ledger settle failed, retrying", {{"error", st.message()},
                                                  {"retry_ms", static_cast<std::int64_t>(backoff.count())}});
+    // Kept trying even then: the fail-stop's drain ends the process.
+    if (redis::is_permission_refusal(st.message())) fail_stop("the Redis user may not run the ledger's commands (the ACL rule: docs/operations.md, \"Production connections\"): " + std::string(st.message()));
     co_await sleep_for(backoff);
     backoff = std::min(backoff * 2, std::chrono::milliseconds(cfg.redis.reconnect_backoff_max_ms));
   }

@@ -3,6 +3,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 
+#include "herald/redis/handshake_refusal.hpp"
 #include "herald/util/log.hpp"
 #include "worker_impl.hpp"
 
@@ -87,6 +88,7 @@ boost::asio::awaitable<void> worker::impl::run_guard(std::vector<item*> batch) {
     log::warn("ledger reserve failed, retrying", {{"error", answers.message()},
                                                   {"events", static_cast<std::int64_t>(batch.size())},
                                                   {"retry_ms", static_cast<std::int64_t>(backoff.count())}});
+    if (redis::is_permission_refusal(answers.message())) fail_stop("the Redis user may not run the ledger's commands (the ACL rule: docs/operations.md, \"Production connections\"): " + std::string(answers.message()));
     if (is_stopping) co_return;  // left unsettled: redelivered after the restart
     co_await sleep_for(backoff);
     backoff = std::min(backoff * 2, std::chrono::milliseconds(cfg.redis.reconnect_backoff_max_ms));

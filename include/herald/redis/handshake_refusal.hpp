@@ -1,6 +1,6 @@
 #pragma once
-// Which error answers to the connection handshake's PING are the configuration's (the worker
-// stops at start-up, naming it) and which are a server out of step for a while (tried again).
+// Which Redis error answers are the configuration's (the worker stops, naming it) and which are a
+// server out of step for a while (tried again).
 #include <string_view>
 
 namespace herald::redis {
@@ -12,6 +12,13 @@ namespace herald::redis {
 inline bool is_handshake_refusal(std::string_view error_reply) {
   return error_reply.starts_with("NOAUTH") || error_reply.starts_with("NOPERM") ||
          error_reply.starts_with("WRONGPASS");
+}
+
+// An ACL user that may not run a command the ledger needs (EVALSHA, SCRIPT, HSET...): retrying
+// would hold every event in flight forever behind a ready-looking pod. `error_text` is a failed
+// call's message, which quotes the server's reply ("ledger reserve: NOPERM this user has no ...").
+inline bool is_permission_refusal(std::string_view error_text) {
+  return error_text.find("NOPERM") != std::string_view::npos;
 }
 
 }  // namespace herald::redis
