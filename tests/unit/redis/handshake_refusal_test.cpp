@@ -27,3 +27,13 @@ TEST_CASE("NOAUTH, NOPERM and WRONGPASS are refusals; LOADING, BUSY, MASTERDOWN 
     CHECK(is_handshake_refusal(r.reply) == r.is_refusal);
   }
 }
+
+TEST_CASE("a failed ledger call is a permission refusal only when the server's reply says NOPERM") {
+  using herald::redis::is_permission_refusal;
+  CHECK(is_permission_refusal("ledger reserve: NOPERM this user has no permissions to run the 'evalsha' command"));
+  CHECK(is_permission_refusal("ledger settle: NOPERM No permissions to access a key"));
+  CHECK_FALSE(is_permission_refusal("ledger reserve: timed out after 2000 ms"));
+  CHECK_FALSE(is_permission_refusal("ledger reserve: redis unavailable: connection refused"));
+  CHECK_FALSE(is_permission_refusal("ledger reserve: OOM command not allowed when used memory > 'maxmemory'."));
+  CHECK_FALSE(is_permission_refusal(""));
+}
