@@ -333,6 +333,16 @@ std::string line_and_column(std::string_view text, std::size_t offset) {
   return "line " + std::to_string(line) + ", column " + std::to_string(column);
 }
 
+rate_limit_config read_rate_limit(const object_reader& r) {
+  rate_limit_config c;
+  r.read_bool("shared", c.shared);
+  r.read_uint("fallback_pods", c.fallback_pods, 1, 1000);
+  // Only the shared budget has a degraded mode: a floor for it with sharing off would do nothing.
+  if (!c.shared && r.has("fallback_pods"))
+    r.fail_at("fallback_pods", "only applies with \"shared\": true (each pod has its own limit without it)");
+  return c;
+}
+
 }  // namespace
 
 daily_limits detail::read_daily_limits(const object_reader& parent, std::string_view key, daily_limits start) {
@@ -349,7 +359,7 @@ herald_config parse_config(std::string_view json_text, const getenv_function& ge
   if (auto e = json::parse_dom(doc, json_text)) throw config_error("", e.message(line_and_column(json_text, e.offset)));
   if (!doc.IsObject()) throw config_error("", "the config must be a JSON object (got " + detail::describe(doc) + ")");
 
-  object_reader root(doc, "", getenv, {"kafka", "redis", "ledger", "quota", "batch", "retry", "http", "log", "admin", "shutdown", "accounts"});
+  object_reader root(doc, "", getenv, {"kafka", "redis", "ledger", "quota", "batch", "retry", "http", "log", "admin", "shutdown", "rate_limit", "accounts"});
   herald_config cfg;
   read_section(root, "kafka", cfg.kafka, read_kafka,
                {"brokers", "group_id", "client_id", "topics", "results_topic", "dlq_topic", "retry_topic", "delay_topic",
@@ -357,7 +367,7 @@ herald_config parse_config(std::string_view json_text, const getenv_function& ge
                 "max_in_flight_bytes", "max_event_bytes", "commit_interval_ms", "transactions", "transactional_id",
                 "transaction_interval_ms", "transaction_timeout_ms", "consumer_properties", "producer_properties"});
   read_section(root, "redis", cfg.redis, read_redis,
-               {"host", "port", "username", "password", "db", "key_prefix", "connect_timeout_ms",
+               {"host", "port", "cluster_nodes", "username", "password", "db", "key_prefix", "connect_timeout_ms",
                 "command_timeout_ms", "reconnect_backoff_min_ms", "reconnect_backoff_max_ms", "tls"});
   read_section(root, "ledger", cfg.ledger, read_ledger, {"retention_hours", "quota_utc_offset", "recipient_hash_key"});
   read_section(root, "quota", cfg.quota, read_quota, {"daily_limit"});
@@ -370,6 +380,7 @@ herald_config parse_config(std::string_view json_text, const getenv_function& ge
   read_section(root, "log", cfg.log, read_log, {"level"});
   read_section(root, "admin", cfg.admin, read_admin, {"listen"});
   read_section(root, "shutdown", cfg.shutdown, read_shutdown, {"drain_timeout_ms"});
+  read_section(root, "rate_limit", cfg.rate_limit, read_rate_limit, {"shared", "fallback_pods"});
 
   const rapidjson::Value* accounts = root.find_object("accounts");
   if (accounts == nullptr) detail::fail("accounts", "missing (at least one account is required)");

@@ -244,6 +244,12 @@ std::string to_redacted_json(const herald_config& cfg) {
   o.number("drain_timeout_ms", cfg.shutdown.drain_timeout_ms);
   o.end();
 
+  o.begin("rate_limit");
+  o.boolean("shared", cfg.rate_limit.shared);
+  // Only with sharing on (the loader refuses it otherwise), so that the text loads again.
+  if (cfg.rate_limit.shared) o.number("fallback_pods", cfg.rate_limit.fallback_pods);
+  o.end();
+
   o.begin("accounts");
   for (const auto& [name, account] : cfg.accounts) write_account(o, name, account);
   o.end();

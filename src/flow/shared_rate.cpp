@@ -88,7 +88,7 @@ std::uint64_t shared_rate::available(std::int64_t now_ms) const noexcept {
 std::int64_t shared_rate::wait_ms(std::int64_t now_ms) const noexcept {
   if (available(now_ms) > 0) return 0;
   if (is_degraded_) return std::max<std::int64_t>(1, fallback_.wait_ms(now_ms));
-  if (is_asking_) return options_.retry_ms;
+  if (is_asking_) return answer_pending;
   return std::max<std::int64_t>(1, next_ask_ms_ - now_ms);
 }
 

@@ -34,14 +34,17 @@ bool worker::impl::park_overdue(account_runtime& acct, std::int64_t mono_now) {
   return true;
 }
 
-// Starts the account's waiting calls while its concurrency limit, its rate and any Retry-After
-// allow; otherwise a timer (rate, Retry-After, the hold bound) or the next finished call
-// (concurrency) pumps again. Receipt checks and sends take turns (call_queue.hpp).
+// Starts the account's waiting calls while its concurrency limit, its rate (the pod's bucket, and
+// the shared budget's leased tokens) and any Retry-After allow; otherwise a timer (rate,
+// Retry-After, the hold bound), the next finished call (concurrency) or a lease's answer pumps
+// again. Receipt checks and sends take turns (call_queue.hpp).
 void worker::impl::pump(account_runtime& acct) {
   park_overdue(acct, mono_ms());
   while (!acct.waiting.empty()) {
     const std::int64_t t = mono_ms();
-    const std::int64_t wait = std::max(acct.bucket.wait_ms(t), acct.limiter.paused_until() - t);
+    if (acct.shared) ask_budget(acct, t);
+    const std::int64_t shared_wait = acct.shared ? acct.shared->wait_ms(t) : 0;
+    const std::int64_t wait = std::max({acct.bucket.wait_ms(t), acct.limiter.paused_until() - t, shared_wait});
     if (wait > 0) {
       if (acct.is_pump_armed) return;
       acct.is_pump_armed = true;
@@ -53,8 +56,12 @@ void worker::impl::pump(account_runtime& acct) {
       });
       return;
     }
+    // A lease is on its way and nothing else holds the calls: its answer pumps again (lease.cpp),
+    // within redis.command_timeout_ms at the latest.
+    if (shared_wait == flow::shared_rate::answer_pending) return;
     if (!acct.limiter.try_acquire(t)) return;
     acct.bucket.try_take(t);
+    if (acct.shared) acct.shared->try_take(t);  // there is one: its wait_ms was 0
     auto next = acct.waiting.take_next();
     if (next.check) {
       item* const one[] = {next.check};

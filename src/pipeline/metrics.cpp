@@ -152,11 +152,12 @@ observations::observations()
                     "Events from their record's timestamp to their outcome record given to the producer, by status.",
                     {"status"}, event_latency_bounds),
       redis_calls("herald_redis_call_duration_seconds",
-                  "Redis round trips by ledger operation, from being queued on the connection to the answer.",
+                  "Redis round trips by operation (the ledger's, and rate_lease: the shared rate limits), from being queued on the connection to the answer.",
                   {"op"}, redis_call_bounds) {
   for (int s = 0; s < status_count; ++s)
     latency_by_status[s] = &event_latency.series({model::to_string(static_cast<model::status>(s))});
   for (int r = 0; r < ledger::round_trip_count; ++r) redis_by_op[r] = &redis_calls.series({ledger::round_trip_names[r]});
+  redis_rate_lease = &redis_calls.series({"rate_lease"});
 }
 
 void observations::add_account(std::string_view account, metrics::histogram* (&by_result)[call_result_count]) {

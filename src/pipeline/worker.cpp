@@ -24,6 +24,8 @@ boost::asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
   co_await t.async_wait(boost::asio::use_awaitable);
 }
 
+static_assert(rate_budget::round_trip_tag >= ledger::round_trip_count, "the lease's round trips have a tag of their own");
+
 namespace {
 
 // The gateways' documented QPS caps (docs/gateways.md), used when rate_limit_qps is 0.
@@ -72,6 +74,14 @@ worker::impl::impl(boost::asio::io_context& io_, const config::herald_config& cf
     const std::uint32_t qps = acct.rate_limit_qps ? acct.rate_limit_qps : default_rate_limit_qps(acct.gateway);
     // A tenth of a second's worth of burst: any one-second window sees at most 1.1 × the rate.
     rt->bucket = flow::token_bucket(qps, std::max<std::uint32_t>(1, qps / 10));
+    // The account's rate across all pods: the bucket above paces this pod, the budget in Redis
+    // (whose keys worker::worker sets) bounds them all together.
+    if (qps > 0 && cfg.rate_limit.shared) {
+      flow::shared_rate_options shared;
+      shared.rate = qps;
+      shared.fallback_pods = cfg.rate_limit.fallback_pods;
+      rt->shared = std::make_unique<flow::shared_rate>(shared);
+    }
     rt->pump_timer = std::make_unique<boost::asio::steady_timer>(io_);
     observed.add_account(name, rt->call_seconds);
     accounts.emplace(name, std::move(rt));
@@ -86,7 +96,13 @@ worker::worker(boost::asio::io_context& io, const config::herald_config& cfg, op
   // herald_redis_call_duration_seconds by ledger operation (the ledger's tags, ledger::round_trip).
   s.redis->on_round_trip([p = impl_.get()](std::uint8_t tag, std::chrono::steady_clock::duration took) {
     if (tag < ledger::round_trip_count) p->observed.redis_by_op[tag]->observe(std::chrono::duration<double>(took).count());
+    else if (tag == rate_budget::round_trip_tag) p->observed.redis_rate_lease->observe(std::chrono::duration<double>(took).count());
   });
+  s.budget = std::make_unique<rate_budget>(*s.redis, s.cfg.redis.key_prefix);
+  for (auto& [name, acct] : s.accounts) {
+    acct->rate_key = s.budget->bucket_key(name);
+    acct->rate_pods_key = s.budget->pods_key(name);
+  }
   s.ledger = std::make_unique<ledger::store>(*s.redis, s.cfg.redis.key_prefix, s.cfg.ledger.retention_hours);
   s.http = std::make_unique<http::client_pool>(ex, s.cfg.http);
   s.producer = std::make_unique<kafka::producer>(ex, s.cfg.kafka);
@@ -178,6 +194,8 @@ void worker::start() {
     return;
   }
   s.redis->start();  // the consumer starts once Redis is up (on_connection_change)
+  if (!s.cfg.rate_limit.shared)
+    log::warn("rate_limit.shared is false: each pod sends up to its accounts' rate_limit_qps by itself, N pods N times it");
   log::info("herald started", {{"topics", static_cast<std::int64_t>(s.cfg.kafka.topics.size())},
                                {"accounts", static_cast<std::int64_t>(s.accounts.size())},
                                {"instance", s.instance_id},
@@ -235,6 +253,10 @@ http::admin_answer worker::impl::answer_admin(std::string_view path) const {
     for (const auto& p : partitions)
       if (p->is_assigned) assigned.push_back(p->tp);
     append_observations(text, observed, assigned, http->usage());
+    std::vector<shared_rate_row> rates;
+    for (const auto& [name, acct] : accounts)
+      if (acct->shared) rates.push_back({name, acct->shared.get()});
+    append_shared_rate_metrics(text, rates);
     return {200, "text/plain; version=0.0.4; charset=utf-8", std::move(text)};
   }
   if (path == "/healthz") return {200, "text/plain", is_stopping ? "stopping\n" : "ok\n"};

@@ -16,6 +16,7 @@
 #include "herald/batch/batcher.hpp"
 #include "herald/flow/aimd_limiter.hpp"
 #include "herald/flow/retry_envelope.hpp"
+#include "herald/flow/shared_rate.hpp"
 #include "herald/flow/token_bucket.hpp"
 #include "herald/gateway/gateway.hpp"
 #include "herald/http/admin_server.hpp"
@@ -33,6 +34,7 @@
 #include "herald/pipeline/watermark.hpp"
 #include "herald/pipeline/coroutine_guard.hpp"
 #include "herald/pipeline/metrics.hpp"
+#include "herald/pipeline/rate_budget.hpp"
 #include "herald/pipeline/worker.hpp"
 #include "herald/redis/client.hpp"
 
@@ -73,6 +75,12 @@ struct account_runtime {
   // here (in the pipeline, not in the connection pool, where waiting would time out as not_sent).
   flow::aimd_limiter limiter{flow::aimd_options{}};
   flow::token_bucket bucket{0, 1};
+  // rate_limit.shared (docs/retries.md, "Shared rate limits"): the bucket above only paces this
+  // pod (never above the account's rate); the calls' tokens are leased from the account's budget
+  // in Redis, at these keys. Null without a rate or with sharing off.
+  std::unique_ptr<flow::shared_rate> shared;
+  std::string rate_key;
+  std::string rate_pods_key;
   // Calls waiting for the limits (call_queue.hpp): at most retry.max_in_process_hold_ms, receipt
   // checks and sends taking turns.
   call_queue<item> waiting;
@@ -176,6 +184,7 @@ struct worker::impl : std::enable_shared_from_this<worker::impl> {
   std::unique_ptr<kafka::producer> producer;
   std::unique_ptr<redis::client> redis;
   std::unique_ptr<ledger::store> ledger;
+  std::unique_ptr<rate_budget> budget;  // the accounts' shared rate limits
   std::unique_ptr<http::client_pool> http;
   std::unique_ptr<http::admin_server> admin;
   std::unordered_map<std::string, std::unique_ptr<account_runtime>> accounts;
@@ -307,6 +316,10 @@ struct worker::impl : std::enable_shared_from_this<worker::impl> {
   // retry topic (true if the pump must look again).
   bool park_overdue(account_runtime& acct, std::int64_t mono_now);
   void call_finished(account_runtime& acct, flow::call_outcome outcome, std::int64_t retry_after_ms);
+  // lease.cpp, the pump's side of the shared rate limits: a lease of the account's shared budget when its
+  // flow::shared_rate asks for one; the answer (or the failure: degraded) pumps the account again.
+  void ask_budget(account_runtime& acct, std::int64_t mono_now);
+  boost::asio::awaitable<void> lease_tokens(account_runtime& acct, std::uint32_t want);
   boost::asio::awaitable<void> send_batch(std::vector<item*> items);
   // The items' `w` before their call's first byte: those refused (another attempt holds the
   // record) or revoked meanwhile are taken out of `items` and carried out elsewhere.

@@ -204,6 +204,15 @@ struct shutdown_config {
   std::uint32_t drain_timeout_ms = 30000;
 };
 
+// Gateway rate limits (docs/retries.md, "Shared rate limits"): an account's rate_limit_qps is its
+// limit across all pods, leased in chunks from a token bucket in Redis.
+struct rate_limit_config {
+  bool shared = true;  // false: each pod sends up to rate_limit_qps by itself (N pods, N times it)
+  // While the budget cannot be reached, each pod sends rate_limit_qps / max(pods the budget saw
+  // lately, fallback_pods): set it to the most pods you run to be safe when pods start mid-outage.
+  std::uint32_t fallback_pods = 1;
+};
+
 struct herald_config {
   kafka_config kafka;
   redis_config redis;
@@ -215,6 +224,7 @@ struct herald_config {
   log_config log;
   admin_config admin;
   shutdown_config shutdown;
+  rate_limit_config rate_limit;
   std::map<std::string, account_config, std::less<>> accounts;
 
   const account_config* find_account(std::string_view name) const {

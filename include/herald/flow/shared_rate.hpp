@@ -61,6 +61,8 @@ struct shared_rate_stats {
 
 class shared_rate {
  public:
+  static constexpr std::int64_t answer_pending = -1;
+
   explicit shared_rate(const shared_rate_options& options) noexcept;
 
   // One token for one call: a leased one (oldest lease first), else, degraded, one of the local
@@ -69,8 +71,8 @@ class shared_rate {
   // Tokens that try_take could take now (leased and unexpired, plus the local share's when degraded).
   std::uint64_t available(std::int64_t now_ms) const noexcept;
   // How long until try_take can succeed, for the caller's timer: 0 now; degraded: the local
-  // share's wait; else until the next ask is due, or retry_ms while an ask is out (its answer is
-  // what really wakes the caller).
+  // share's wait; else until the next ask is due; answer_pending (-1) while an ask is out: its
+  // answer, not a timer, wakes the caller (a timer armed for longer would hold the pod back).
   std::int64_t wait_ms(std::int64_t now_ms) const noexcept;
 
   // Whether to ask the budget now, and for how many tokens: nullopt while an ask is out, before

@@ -68,6 +68,7 @@ struct observations {
   metrics::histogram_family redis_calls;    // op
   metrics::histogram* latency_by_status[status_count] = {};
   metrics::histogram* redis_by_op[ledger::round_trip_count] = {};
+  metrics::histogram* redis_rate_lease = nullptr;  // op="rate_lease": the shared rate budget (rate_budget.hpp)
   // Worked out when the consumer's last statistics came: every partition librdkafka knows,
   // assigned or not (empty before the first, and after statistics that could not be read).
   struct partition_lag {
