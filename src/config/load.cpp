@@ -367,7 +367,7 @@ herald_config parse_config(std::string_view json_text, const getenv_function& ge
                 "max_in_flight_bytes", "max_event_bytes", "commit_interval_ms", "transactions", "transactional_id",
                 "transaction_interval_ms", "transaction_timeout_ms", "consumer_properties", "producer_properties"});
   read_section(root, "redis", cfg.redis, read_redis,
-               {"host", "port", "cluster_nodes", "username", "password", "db", "key_prefix", "connect_timeout_ms",
+               {"host", "port", "username", "password", "db", "key_prefix", "connect_timeout_ms",
                 "command_timeout_ms", "reconnect_backoff_min_ms", "reconnect_backoff_max_ms", "tls"});
   read_section(root, "ledger", cfg.ledger, read_ledger, {"retention_hours", "quota_utc_offset", "recipient_hash_key"});
   read_section(root, "quota", cfg.quota, read_quota, {"daily_limit"});
