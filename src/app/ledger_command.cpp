@@ -60,7 +60,7 @@ result<model::event> event_of(const config::herald_config& cfg, const ledger_que
 }
 
 std::string bucket_key(const std::string& prefix, std::int32_t period, const std::string& record_id) {
-  return prefix + "l:" + std::to_string(period) + ":" + record_id.substr(0, 4);
+  return prefix + "l:" + std::to_string(period) + ":" + record_id.substr(0, ledger::bucket_id_size(record_id));
 }
 
 struct quota_view {
@@ -192,11 +192,17 @@ int run_ledger_get(const config::herald_config& cfg, const ledger_query& q, std:
   v.e = std::move(e.value());
   const auto* account = cfg.find_account(v.e.account);
   const std::int64_t now = time::unix_ms() / 1000;
-  const auto layout = ledger::layout_for(cfg.ledger.retention_hours);
+  const auto layout = ledger::layout_for(cfg.ledger.retention_hours, cfg.redis.is_cluster());
+  // On a cluster a record's bucket is its recipient's (docs/ledger.md, "Redis Cluster").
+  if (layout.hash_tags && q.event_json.empty() && q.recipient_kind.empty()) {
+    err << "herald ledger get: on a Redis Cluster a record is found by its recipient too: give the event "
+           "(--event) or the recipient (--oaid, --post-tel, --phone or --by-order)\n";
+    return exit_config;
+  }
   const int offset = cfg.ledger.quota_utc_offset_minutes;
   const std::string& prefix = cfg.redis.key_prefix;
   auto keys = ledger::make_keys(prefix, v.e, now, offset, layout, cfg.ledger.recipient_hash_key);
-  const std::string field = keys.ledger.substr(4);
+  const std::string field = keys.ledger.substr(ledger::bucket_id_size(keys.ledger));
   const std::string current = bucket_key(prefix, keys.period, keys.ledger);
   const std::string previous = bucket_key(prefix, keys.period - 1, keys.ledger);
   std::vector<redis::command> commands{redis::command{"HGET", current, field}, redis::command{"HGET", previous, field},

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "herald/config/run_checks.hpp"
+#include "herald/util/host_port.hpp"
 #include "herald/util/json_parse.hpp"
 #include "herald/util/time.hpp"
 #include "object_reader.hpp"
@@ -216,6 +217,32 @@ redis_config read_redis(const object_reader& r) {
     r.fail_at(r.has("reconnect_backoff_max_ms") ? "reconnect_backoff_max_ms" : "reconnect_backoff_min_ms",
               "reconnect_backoff_max_ms (" + std::to_string(c.reconnect_backoff_max_ms) +
                   ") must not be less than reconnect_backoff_min_ms (" + std::to_string(c.reconnect_backoff_min_ms) + ")");
+  if (const rapidjson::Value* nodes = r.find("cluster_nodes")) {
+    const std::string path = r.path_of("cluster_nodes");
+    if (!nodes->IsArray())
+      detail::fail(path, "must be an array of \"host:port\" seed nodes (got " + detail::describe(*nodes) + ")");
+    for (rapidjson::SizeType i = 0; i < nodes->Size(); ++i) {
+      const std::string item_path = path + "[" + std::to_string(i) + "]";
+      const rapidjson::Value& n = (*nodes)[i];
+      if (!n.IsString()) detail::fail(item_path, "must be a \"host:port\" string (got " + detail::describe(n) + ")");
+      // One element may hold several, comma-separated: one environment variable for the list.
+      const std::string text = detail::expand_env(view(n), r.getenv(), item_path);
+      std::string_view rest = text;
+      while (!rest.empty()) {
+        const auto comma = rest.find(',');
+        std::string_view one = rest.substr(0, comma);
+        rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+        while (!one.empty() && one.front() == ' ') one.remove_prefix(1);
+        while (!one.empty() && one.back() == ' ') one.remove_suffix(1);
+        if (one.empty()) continue;
+        auto address = parse_host_port(one);
+        if (!address) detail::fail(item_path, address.message());
+        c.cluster_nodes.push_back(to_string(address.value()));
+      }
+    }
+    if (c.cluster_nodes.empty()) detail::fail(path, "names no node: give at least one \"host:port\", or leave it out for one Redis");
+    if (c.db != 0) r.fail_at("db", "must be 0 with cluster_nodes: a Redis Cluster has only database 0");
+  }
   if (const rapidjson::Value* tls = r.find_object("tls"))
     c.tls = read_redis_tls(object_reader(*tls, r.path_of("tls"), r.getenv(),
                                          {"enabled", "ca_file", "server_name", "verify_peer", "cert_file", "key_file"}));
@@ -309,6 +336,16 @@ shutdown_config read_shutdown(const object_reader& r) {
   return c;
 }
 
+rate_limit_config read_rate_limit(const object_reader& r) {
+  rate_limit_config c;
+  r.read_bool("shared", c.shared);
+  r.read_uint("fallback_pods", c.fallback_pods, 1, 1000);
+  // Only the shared budget has a degraded mode: a floor for it with sharing off would do nothing.
+  if (!c.shared && r.has("fallback_pods"))
+    r.fail_at("fallback_pods", "only applies with \"shared\": true (each pod has its own limit without it)");
+  return c;
+}
+
 }  // namespace
 
 namespace {
@@ -331,16 +368,6 @@ std::string line_and_column(std::string_view text, std::size_t offset) {
     }
   }
   return "line " + std::to_string(line) + ", column " + std::to_string(column);
-}
-
-rate_limit_config read_rate_limit(const object_reader& r) {
-  rate_limit_config c;
-  r.read_bool("shared", c.shared);
-  r.read_uint("fallback_pods", c.fallback_pods, 1, 1000);
-  // Only the shared budget has a degraded mode: a floor for it with sharing off would do nothing.
-  if (!c.shared && r.has("fallback_pods"))
-    r.fail_at("fallback_pods", "only applies with \"shared\": true (each pod has its own limit without it)");
-  return c;
 }
 
 }  // namespace
@@ -367,7 +394,7 @@ herald_config parse_config(std::string_view json_text, const getenv_function& ge
                 "max_in_flight_bytes", "max_event_bytes", "commit_interval_ms", "transactions", "transactional_id",
                 "transaction_interval_ms", "transaction_timeout_ms", "consumer_properties", "producer_properties"});
   read_section(root, "redis", cfg.redis, read_redis,
-               {"host", "port", "username", "password", "db", "key_prefix", "connect_timeout_ms",
+               {"host", "port", "cluster_nodes", "username", "password", "db", "key_prefix", "connect_timeout_ms",
                 "command_timeout_ms", "reconnect_backoff_min_ms", "reconnect_backoff_max_ms", "tls"});
   read_section(root, "ledger", cfg.ledger, read_ledger, {"retention_hours", "quota_utc_offset", "recipient_hash_key"});
   read_section(root, "quota", cfg.quota, read_quota, {"daily_limit"});

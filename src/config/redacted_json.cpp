@@ -180,6 +180,12 @@ std::string to_redacted_json(const herald_config& cfg) {
   o.begin("redis");
   o.string("host", r.host);
   o.number("port", r.port);
+  if (r.is_cluster()) {
+    o.key("cluster_nodes");
+    writer.StartArray();
+    for (const auto& n : r.cluster_nodes) writer.String(n.data(), static_cast<rapidjson::SizeType>(n.size()));
+    writer.EndArray();
+  }
   o.string("username", r.username);
   o.secret("password", r.password);
   o.number("db", r.db);

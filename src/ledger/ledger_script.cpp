@@ -14,6 +14,12 @@ const std::string& reserve_script() {
 local base, now, period_seconds = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local current = math.floor(tonumber(now) / period_seconds)
 local bucket_ttl, quota_ttl, owner = ARGV[4], ARGV[5], ARGV[6]
+-- A record id is its bucket's id then its field: 4 hex digits, or "{" 4 hex digits "}" (a hash tag,
+-- with Redis Cluster: docs/ledger.md).
+local function split(rid)
+  local w = (string.byte(rid, 1) == 123) and 6 or 4
+  return string.sub(rid, 1, w), string.sub(rid, w + 1)
+end
 local out = {}
 -- The key prefixes and the caller's reservation once per call, not once per item.
 local previous = base .. (current - 1) .. ':'
@@ -41,10 +47,11 @@ local function take(v, resend_source)
   end
   return nil
 end
-for i = 1, #KEYS do
+-- Items from ARGV: KEYS may also declare the buckets' names (Redis Cluster routes by them).
+for i = 1, (#ARGV - 6) / 4 do
   local j = 3 + 4 * i
   local rid, limit, qday, resend_source = ARGV[j], tonumber(ARGV[j + 1]), ARGV[j + 2], ARGV[j + 3]
-  local bucket, field = string.sub(rid, 1, 4), string.sub(rid, 5)
+  local bucket, field = split(rid)
   local key = currents .. bucket
   local found = redis.call('HGET', previous .. bucket, field)
   local in_current = false
@@ -97,11 +104,18 @@ const std::string& write_script() {
 -- Herald ledger: mark a call's items written (docs/ledger.md, How a call is marked written).
 local base, t = ARGV[1], ARGV[2]
 local out = {}
+-- A record id is its bucket's id then its field: 4 hex digits, or "{" 4 hex digits "}" (a hash tag,
+-- with Redis Cluster: docs/ledger.md).
+local function split(rid)
+  local w = (string.byte(rid, 1) == 123) and 6 or 4
+  return string.sub(rid, 1, w), string.sub(rid, w + 1)
+end
 local n = (#ARGV - 2) / 5
 for i = 1, n do
   local j = 5 * i - 2
   local rid, owner = ARGV[j], ARGV[j + 2]
-  local key, field = base .. ARGV[j + 1] .. ':' .. string.sub(rid, 1, 4), string.sub(rid, 5)
+  local bucket, field = split(rid)
+  local key = base .. ARGV[j + 1] .. ':' .. bucket
   local v = redis.call('HGET', key, field)
   local o, q
   if v then
@@ -148,10 +162,17 @@ local function charged(v)
   end
   return nil, nil
 end
-for i = 1, #KEYS do
+-- A record id is its bucket's id then its field: 4 hex digits, or "{" 4 hex digits "}" (a hash tag,
+-- with Redis Cluster: docs/ledger.md).
+local function split(rid)
+  local w = (string.byte(rid, 1) == 123) and 6 or 4
+  return string.sub(rid, 1, w), string.sub(rid, w + 1)
+end
+-- Items from ARGV: KEYS (their quota keys first) may also declare the buckets' names.
+for i = 1, (#ARGV - 2) / 9 do
   local j = 9 * i - 6
   local op, rid, period, owner = ARGV[j], ARGV[j + 1], ARGV[j + 2], ARGV[j + 3]
-  local bucket, field = string.sub(rid, 1, 4), string.sub(rid, 5)
+  local bucket, field = split(rid)
   local key = base .. period .. ':' .. bucket
   local v = redis.call('HGET', key, field)
   if op == 'c' or op == 'u' then

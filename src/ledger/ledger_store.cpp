@@ -1,10 +1,12 @@
 #include "herald/ledger/ledger_store.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <stdexcept>
 
 #include "herald/ledger/ledger_script.hpp"
 #include "herald/redis/client.hpp"
+#include "herald/redis/cluster_slots.hpp"
 #include "herald/redis/command.hpp"
 #include "herald/redis/script.hpp"
 
@@ -59,6 +61,45 @@ status check_settle_answers(const redis::reply& rep, std::size_t expected) {
   return ok;
 }
 
+// Item indices grouped by the slot of their bucket id (their hash tag), in the items' order within
+// a group: with hash tags, one script call per group.
+std::vector<std::vector<std::size_t>> group_by_slot(std::size_t count, const auto& record_id_of) {
+  std::vector<std::pair<std::uint16_t, std::size_t>> order;
+  order.reserve(count);
+  for (std::size_t i = 0; i < count; ++i) order.emplace_back(redis::key_slot(record_id_of(i).substr(0, 6)), i);
+  std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<std::vector<std::size_t>> groups;
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    if (i == 0 || order[i].first != order[i - 1].first) groups.emplace_back();
+    groups.back().push_back(order[i].second);
+  }
+  return groups;
+}
+
+// One script call per group, all in one exec; the calls answered NOSCRIPT (a node that lost its
+// script cache: each node has its own) are sent again with the text, in one more.
+boost::asio::awaitable<result<std::vector<redis::reply>>> run_script_calls(
+    redis::client& client, const redis::script& s, const std::vector<std::vector<std::string_view>>& keys,
+    const std::vector<std::vector<std::string_view>>& args, std::uint8_t tag) {
+  std::vector<redis::command> calls;
+  calls.reserve(keys.size());
+  for (std::size_t g = 0; g < keys.size(); ++g) calls.push_back(s.evalsha_command(keys[g], args[g]));
+  auto r = co_await client.exec(std::move(calls), tag);
+  if (!r) co_return r;
+  std::vector<std::size_t> again;
+  std::vector<redis::command> reruns;
+  for (std::size_t g = 0; g < r->size(); ++g)
+    if (redis::is_noscript((*r)[g])) {
+      again.push_back(g);
+      reruns.push_back(s.eval_command(keys[g], args[g]));
+    }
+  if (reruns.empty()) co_return r;
+  auto rerun = co_await client.exec(std::move(reruns), tag);
+  if (!rerun) co_return rerun.err();
+  for (std::size_t k = 0; k < again.size(); ++k) (*r)[again[k]] = std::move((*rerun)[k]);
+  co_return r;
+}
+
 // Owners and sources are fields of a record's text: a '|' in one would shift the fields after it.
 bool is_field_text(std::string_view s) { return s.find('|') == std::string_view::npos; }
 
@@ -75,10 +116,10 @@ std::string_view op_letter(settle_op op) {
 
 }  // namespace
 
-store::store(redis::client& client, std::string_view key_prefix, std::uint32_t retention_hours)
+store::store(redis::client& client, std::string_view key_prefix, std::uint32_t retention_hours, bool hash_tags)
     : client_(client),
       base_(std::string(key_prefix) + "l:"),
-      layout_(layout_for(retention_hours)),
+      layout_(layout_for(retention_hours, hash_tags)),
       period_seconds_(std::to_string(layout_.period_seconds())),
       // A bucket is looked into during its period and the next: it lives two periods from its
       // first record, plus an hour of slack.
@@ -123,11 +164,52 @@ boost::asio::awaitable<result<std::vector<reserve_answer>>> store::reserve(std::
     args.push_back(it.daily_limit > 0 ? numbers.add(it.keys->quota_day) : std::string_view());
     args.push_back(it.mode == reserve_mode::resend ? it.source : std::string_view());
   }
+  if (layout_.hash_tags) co_return co_await reserve_by_slot(items, args);
   auto r = co_await client_.eval(*reserve_, keys, args, tag(round_trip::reserve));
   if (!r) co_return make_error("ledger reserve: " + r.message());
   auto answers = answers_of(r.value(), "reserve");
   if (!answers) co_return answers.err();
   co_return decode_reserve(answers.value(), items.size());
+}
+
+boost::asio::awaitable<result<std::vector<reserve_answer>>> store::reserve_by_slot(std::span<const reserve_item> items,
+                                                                                   std::span<const std::string_view> args) {
+  // The same call per slot: the head arguments, then that slot's items' own; KEYS are the quota
+  // counters and both periods' buckets, declared so that a node migrating the slot redirects the
+  // call rather than run it on keys it no longer holds.
+  const auto groups = group_by_slot(items.size(), [&](std::size_t i) { return std::string_view(items[i].keys->ledger); });
+  const std::int32_t current = items.front().keys->period;
+  std::vector<std::string> buckets;
+  buckets.reserve(2 * items.size());
+  std::vector<std::vector<std::string_view>> keys(groups.size());
+  std::vector<std::vector<std::string_view>> group_args(groups.size());
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    auto& k = keys[g];
+    auto& a = group_args[g];
+    a.assign(args.begin(), args.begin() + reserve_head_args);
+    for (const std::size_t i : groups[g]) {
+      k.push_back(items[i].keys->quota);
+      const auto item_args = args.subspan(reserve_head_args + reserve_item_args * i, reserve_item_args);
+      a.insert(a.end(), item_args.begin(), item_args.end());
+    }
+    for (const std::size_t i : groups[g]) {
+      buckets.push_back(bucket_key_of_period(*items[i].keys, current));
+      k.push_back(buckets.back());
+      buckets.push_back(bucket_key_of_period(*items[i].keys, current - 1));
+      k.push_back(buckets.back());
+    }
+  }
+  auto r = co_await run_script_calls(client_, *reserve_, keys, group_args, tag(round_trip::reserve));
+  if (!r) co_return make_error("ledger reserve: " + r.message());
+  std::vector<reserve_answer> out(items.size());
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    auto answers = answers_of((*r)[g], "reserve");
+    if (!answers) co_return answers.err();
+    auto decoded = decode_reserve(answers.value(), groups[g].size());
+    if (!decoded) co_return decoded.err();
+    for (std::size_t k = 0; k < groups[g].size(); ++k) out[groups[g][k]] = std::move((*decoded)[k]);
+  }
+  co_return out;
 }
 
 boost::asio::awaitable<result<std::vector<write_answer>>> store::mark_written(std::span<const write_item> items,
@@ -149,6 +231,34 @@ boost::asio::awaitable<result<std::vector<write_answer>>> store::mark_written(st
     args.push_back(it.source);
     args.push_back(it.call_out_id);
   }
+  if (layout_.hash_tags) {
+    const auto groups = group_by_slot(items.size(), [&](std::size_t i) { return std::string_view(items[i].keys->ledger); });
+    std::vector<std::string> buckets;
+    buckets.reserve(items.size());
+    std::vector<std::vector<std::string_view>> keys(groups.size());
+    std::vector<std::vector<std::string_view>> group_args(groups.size());
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+      group_args[g].assign(args.begin(), args.begin() + write_head_args);
+      for (const std::size_t i : groups[g]) {
+        const auto item_args = std::span<const std::string_view>(args).subspan(write_head_args + write_item_args * i,
+                                                                                 write_item_args);
+        group_args[g].insert(group_args[g].end(), item_args.begin(), item_args.end());
+        buckets.push_back(bucket_key(*items[i].keys));
+        keys[g].push_back(buckets.back());
+      }
+    }
+    auto r = co_await run_script_calls(client_, *write_, keys, group_args, tag(round_trip::mark_written));
+    if (!r) co_return make_error("ledger mark_written: " + r.message());
+    std::vector<write_answer> out(items.size());
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+      auto answers = answers_of((*r)[g], "mark_written");
+      if (!answers) co_return answers.err();
+      auto decoded = decode_write(answers.value(), groups[g].size());
+      if (!decoded) co_return decoded.err();
+      for (std::size_t k = 0; k < groups[g].size(); ++k) out[groups[g][k]] = std::move((*decoded)[k]);
+    }
+    co_return out;
+  }
   auto r = co_await client_.eval(*write_, std::span<const std::string_view>(), args, tag(round_trip::mark_written));
   if (!r) co_return make_error("ledger mark_written: " + r.message());
   auto answers = answers_of(r.value(), "mark_written");
@@ -166,7 +276,14 @@ void store::append_bucket_key(std::string& out, const item_keys& k) const {
   char digits[12];
   const auto end = std::to_chars(digits, digits + sizeof digits, k.period).ptr;
   out.append(base_).append(digits, end).push_back(':');
-  out.append(k.ledger, 0, 4);
+  out.append(k.ledger, 0, bucket_id_size(k.ledger));
+}
+
+std::string store::bucket_key_of_period(const item_keys& k, std::int32_t period) const {
+  item_keys other;
+  other.period = period;
+  other.ledger.assign(k.ledger, 0, bucket_id_size(k.ledger));
+  return bucket_key(other);
 }
 
 boost::asio::awaitable<status> store::settle(std::span<const settle_item> items) {
@@ -211,10 +328,45 @@ boost::asio::awaitable<status> store::settle(std::span<const settle_item> items)
     value.push_back('s');
     value.append(it.source).push_back('|');
     value.append(it.message_id);
-    writes.push_back(redis::command{"HSET", bucket, std::string_view(it.keys->ledger).substr(4), value});
+    writes.push_back(redis::command{"HSET", bucket, std::string_view(it.keys->ledger).substr(bucket_id_size(it.keys->ledger)), value});
     written.push_back(it.keys);
   }
   if (writes.empty() && scripted == 0) co_return ok;
+  // The script calls: one for all, or with hash tags one per slot (KEYS: the quota counters, then
+  // the buckets of the item's period and the one before, which the script may read).
+  std::vector<std::vector<std::string_view>> call_keys;
+  std::vector<std::vector<std::string_view>> call_args;
+  std::vector<std::size_t> call_items;  // items per call, for its answers
+  std::vector<std::string> buckets;
+  if (scripted > 0 && !layout_.hash_tags) {
+    call_items.push_back(scripted);
+    call_keys.push_back(std::move(script_keys));
+    call_args.push_back(std::move(script_args));
+  } else if (scripted > 0) {
+    std::vector<const item_keys*> scripted_keys;
+    scripted_keys.reserve(scripted);
+    for (const auto& it : items)
+      if (it.op != settle_op::sent) scripted_keys.push_back(it.keys);
+    const auto groups = group_by_slot(scripted, [&](std::size_t i) { return std::string_view(scripted_keys[i]->ledger); });
+    buckets.reserve(2 * scripted);
+    const std::span<const std::string_view> all_args(script_args);
+    for (const auto& group : groups) {
+      auto& k = call_keys.emplace_back();
+      auto& a = call_args.emplace_back(all_args.begin(), all_args.begin() + settle_head_args);
+      for (const std::size_t i : group) {
+        k.push_back(script_keys[i]);
+        const auto item_args = all_args.subspan(settle_head_args + settle_item_args * i, settle_item_args);
+        a.insert(a.end(), item_args.begin(), item_args.end());
+      }
+      for (const std::size_t i : group) {
+        buckets.push_back(bucket_key(*scripted_keys[i]));
+        k.push_back(buckets.back());
+        buckets.push_back(bucket_key_of_period(*scripted_keys[i], scripted_keys[i]->period - 1));
+        k.push_back(buckets.back());
+      }
+      call_items.push_back(group.size());
+    }
+  }
   // Buckets whose TTL an earlier settle could not confirm go first (see below). Taken out of the
   // member for the round trip: settles of other calls run meanwhile and may add their own.
   std::vector<std::string> retried(untimed_buckets_.begin(), untimed_buckets_.end());
@@ -222,10 +374,10 @@ boost::asio::awaitable<status> store::settle(std::span<const settle_item> items)
   const std::size_t first_write = retried.size();
   const std::size_t script_at = first_write + writes.size();
   std::vector<redis::command> cmds;
-  cmds.reserve(script_at + 1);
+  cmds.reserve(script_at + call_keys.size());
   for (const auto& b : retried) cmds.push_back(redis::command{"EXPIRE", b, bucket_ttl_, "NX"});
   for (auto& c : writes) cmds.push_back(std::move(c));
-  if (scripted > 0) cmds.push_back(settle_->evalsha_command(script_keys, script_args));
+  for (std::size_t g = 0; g < call_keys.size(); ++g) cmds.push_back(settle_->evalsha_command(call_keys[g], call_args[g]));
   auto r = co_await client_.exec(std::move(cmds), tag(round_trip::settle));
   const std::string failure = r ? first_error(r.value(), 0, script_at) : r.message();
   if (!failure.empty()) {
@@ -235,17 +387,25 @@ boost::asio::awaitable<status> store::settle(std::span<const settle_item> items)
     for (const item_keys* k : written) untimed_buckets_.insert(bucket_key(*k));
     co_return make_error("ledger settle: " + failure);
   }
-  // The script's text when Redis does not have it cached (a restart, SCRIPT FLUSH): EVAL, which
-  // caches it, rides with the bucket TTLs below in one more round trip (both rare).
-  const bool is_rerun = scripted > 0 && redis::is_noscript(r.value()[script_at]);
+  // The script's text when Redis (a node, with a cluster) does not have it cached (a restart,
+  // SCRIPT FLUSH): EVAL, which caches it, rides with the bucket TTLs below in one more round trip
+  // (both rare).
   status checked = ok;
-  if (scripted > 0 && !is_rerun) checked = check_settle_answers(r.value()[script_at], scripted);
+  std::vector<std::size_t> reruns;  // calls sent again with the text
+  std::vector<redis::command> follow_up;
+  for (std::size_t g = 0; g < call_keys.size(); ++g) {
+    const auto& answer = r.value()[script_at + g];
+    if (redis::is_noscript(answer)) {
+      reruns.push_back(g);
+      follow_up.push_back(settle_->eval_command(call_keys[g], call_args[g]));
+    } else if (checked) {
+      checked = check_settle_answers(answer, call_items[g]);
+    }
+  }
   // HSET adds a field only where the record is gone (its bucket expired, or Redis lost it): then
   // the bucket may be new and without a TTL, which it gets here, NX so that a live bucket's is
   // never extended. A bucket whose TTL is not confirmed is tried again next time.
   std::vector<std::string> fresh;
-  std::vector<redis::command> follow_up;
-  if (is_rerun) follow_up.push_back(settle_->eval_command(script_keys, script_args));
   for (std::size_t i = first_write; i < script_at; ++i) {
     if (r.value()[i].integer != 1) continue;
     fresh.push_back(bucket_key(*written[i - first_write]));
@@ -253,12 +413,12 @@ boost::asio::awaitable<status> store::settle(std::span<const settle_item> items)
   }
   if (!follow_up.empty()) {
     auto e = co_await client_.exec(std::move(follow_up), tag(round_trip::settle));
-    const std::string ttl_failure = e ? first_error(e.value(), is_rerun ? 1 : 0, e.value().size()) : e.message();
+    const std::string ttl_failure = e ? first_error(e.value(), reruns.size(), e.value().size()) : e.message();
     if (!ttl_failure.empty()) {
       for (auto& b : fresh) untimed_buckets_.insert(std::move(b));
       co_return make_error("ledger settle: bucket TTL: " + ttl_failure);
     }
-    if (is_rerun) checked = check_settle_answers(e.value().front(), scripted);
+    for (std::size_t k = 0; k < reruns.size() && checked; ++k) checked = check_settle_answers(e.value()[k], call_items[reruns[k]]);
   }
   co_return checked;
 }

@@ -103,7 +103,8 @@ worker::worker(boost::asio::io_context& io, const config::herald_config& cfg, op
     acct->rate_key = s.budget->bucket_key(name);
     acct->rate_pods_key = s.budget->pods_key(name);
   }
-  s.ledger = std::make_unique<ledger::store>(*s.redis, s.cfg.redis.key_prefix, s.cfg.ledger.retention_hours);
+  s.ledger = std::make_unique<ledger::store>(*s.redis, s.cfg.redis.key_prefix, s.cfg.ledger.retention_hours,
+                                             s.cfg.redis.is_cluster());
   s.http = std::make_unique<http::client_pool>(ex, s.cfg.http);
   s.producer = std::make_unique<kafka::producer>(ex, s.cfg.kafka);
   s.producer->on_reports_drained([p = impl_.get()] {

@@ -22,6 +22,7 @@
 
 #include <openssl/ssl.h>
 
+#include "cluster_router.hpp"
 #include "connection.hpp"
 #include "herald/redis/handshake_refusal.hpp"
 #include "herald/redis/reconnect_backoff.hpp"
@@ -434,35 +435,72 @@ class client::impl : public std::enable_shared_from_this<impl> {
   std::uint64_t round_trips_ = 0;
 };
 
-client::client(asio::any_io_executor executor, config::redis_config cfg)
-    : impl_(std::make_shared<impl>(std::move(executor), std::move(cfg))) {}
+client::client(asio::any_io_executor executor, config::redis_config cfg) {
+  if (cfg.is_cluster()) {
+    cluster_ = std::make_shared<detail::cluster_router>(std::move(executor), std::move(cfg));
+  } else {
+    impl_ = std::make_shared<impl>(std::move(executor), std::move(cfg));
+  }
+}
 
 client::~client() {
+  if (cluster_) {
+    cluster_->on_change = nullptr;
+    cluster_->on_refused = nullptr;
+    cluster_->on_round_trip = nullptr;
+    cluster_->stop();
+    return;
+  }
   impl_->on_change = nullptr;
   impl_->on_refused = nullptr;
   impl_->on_round_trip = nullptr;
   impl_->stop();
 }
 
-void client::start() { impl_->start(); }
-void client::stop() { impl_->stop(); }
-bool client::is_connected() const noexcept { return impl_->is_connected(); }
-std::uint64_t client::round_trips() const noexcept { return impl_->round_trips(); }
-void client::on_connection_change(std::function<void(bool)> callback) { impl_->on_change = std::move(callback); }
+void client::start() { cluster_ ? cluster_->start() : impl_->start(); }
+void client::stop() { cluster_ ? cluster_->stop() : impl_->stop(); }
+bool client::is_connected() const noexcept { return cluster_ ? cluster_->is_connected() : impl_->is_connected(); }
+std::uint64_t client::round_trips() const noexcept { return cluster_ ? cluster_->round_trips() : impl_->round_trips(); }
+void client::on_connection_change(std::function<void(bool)> callback) {
+  (cluster_ ? cluster_->on_change : impl_->on_change) = std::move(callback);
+}
 void client::on_server_refused(std::function<void(const std::string&)> callback) {
-  impl_->on_refused = std::move(callback);
+  (cluster_ ? cluster_->on_refused : impl_->on_refused) = std::move(callback);
 }
 
 void client::on_round_trip(std::function<void(std::uint8_t, std::chrono::steady_clock::duration)> callback) {
-  impl_->on_round_trip = std::move(callback);
+  (cluster_ ? cluster_->on_round_trip : impl_->on_round_trip) = std::move(callback);
 }
 
 asio::awaitable<result<std::vector<reply>>> client::exec(std::vector<command> commands, std::uint8_t tag) {
+  if (cluster_) return detail::cluster_router::exec(cluster_, std::move(commands), tag);
   return impl::exec(impl_, std::move(commands), tag);
 }
 
+namespace {
+
+// EVALSHA; on NOSCRIPT (the server, or with a cluster the node, lost its script cache) EVAL,
+// which runs the script and caches it, in the single round trip a SCRIPT LOAD would take.
+asio::awaitable<result<reply>> eval_on_cluster(std::shared_ptr<detail::cluster_router> router, const script& s,
+                                               std::span<const std::string_view> keys,
+                                               std::span<const std::string_view> args, std::uint8_t tag) {
+  std::vector<command> commands;
+  commands.push_back(s.evalsha_command(keys, args));
+  auto replies = co_await detail::cluster_router::exec(router, std::move(commands), tag);
+  if (!replies) co_return replies.err();
+  if (!is_noscript(replies->front())) co_return std::move(replies->front());
+  commands.clear();
+  commands.push_back(s.eval_command(keys, args));
+  replies = co_await detail::cluster_router::exec(router, std::move(commands), tag);
+  if (!replies) co_return replies.err();
+  co_return std::move(replies->front());
+}
+
+}  // namespace
+
 asio::awaitable<result<reply>> client::eval(const script& s, std::span<const std::string_view> keys,
                                             std::span<const std::string_view> args, std::uint8_t tag) {
+  if (cluster_) return eval_on_cluster(cluster_, s, keys, args, tag);
   return impl::eval(impl_, s, keys, args, tag);
 }
 

@@ -135,6 +135,11 @@ struct redis_tls_config {
 struct redis_config {
   std::string host = "127.0.0.1";
   std::uint16_t port = 6379;
+  // Redis Cluster seed nodes ("host:port", validated): when not empty Herald runs on a cluster
+  // (host and port are then not used), learns the slot map from one of them and routes every
+  // command to its slot's primary; keys carry hash tags (docs/ledger.md, "Redis Cluster").
+  std::vector<std::string> cluster_nodes;
+  bool is_cluster() const noexcept { return !cluster_nodes.empty(); }
   std::string username;
   std::string password;
   std::uint32_t db = 0;

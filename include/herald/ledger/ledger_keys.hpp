@@ -22,17 +22,27 @@ inline constexpr unsigned ledger_max_buckets = 65536;     // 4 hex digits
 struct ledger_layout {
   std::uint32_t period_days = 1;
   std::uint32_t buckets = ledger_buckets_per_day;
+  // Redis Cluster (redis.cluster_nodes): keys carry a hash tag, the bucket's id in braces, and the
+  // bucket is chosen by the recipient rather than the event, so that a recipient's records and
+  // quota counters are in one slot and one script call can reserve them (docs/ledger.md, "Redis
+  // Cluster"). Not the same keys as without: a ledger does not move between the two.
+  bool hash_tags = false;
   std::int64_t period_seconds() const { return static_cast<std::int64_t>(period_days) * 86400; }
   // Periods since 1970 (UTC).
   std::int32_t period_of(std::int64_t unix_seconds) const {
     return static_cast<std::int32_t>(unix_seconds / period_seconds());
   }
 };
-ledger_layout layout_for(std::uint32_t retention_hours);
+ledger_layout layout_for(std::uint32_t retention_hours, bool hash_tags = false);
+
+// How long the bucket id at the start of a record id is: 4 hex digits, or 6 with the braces of
+// a hash tag ("{0a1f}").
+inline std::size_t bucket_id_size(std::string_view record_id) { return !record_id.empty() && record_id[0] == '{' ? 6 : 4; }
 
 struct item_keys {
-  std::string ledger;  // the record's id: 4 hex digits of bucket + 12 bytes of hash (binary)
-  std::string quota;   // the recipient's counter for this account, category and quota day
+  std::string ledger;  // the record's id: the bucket's id (bucket_id_size) + 12 bytes of hash (binary)
+  std::string quota;   // the recipient's counter for this account, category and quota day (with
+                       // hash tags: the record's bucket id as its tag, "<prefix>q:{0a1f}:...")
   // The period whose bucket the settle writes to: the reserve's period, which the guard sets from
   // the time it passes to the reserve (a new record goes into that period's bucket).
   std::int32_t period = 0;

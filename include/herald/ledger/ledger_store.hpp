@@ -87,7 +87,9 @@ struct settle_item {
 class store {
  public:
   // Records are found for at least retention_hours (ledger_layout: whole UTC days, rounded up).
-  store(redis::client& client, std::string_view key_prefix, std::uint32_t retention_hours);
+  // hash_tags: the keys of a Redis Cluster (ledger_layout::hash_tags); each call is then split by
+  // slot, one script call per slot, all sent in one exec (which pipelines each node's share).
+  store(redis::client& client, std::string_view key_prefix, std::uint32_t retention_hours, bool hash_tags = false);
   ~store();
   const ledger_layout& layout() const { return layout_; }
   // Every item's keys->period must be now_seconds' period (new records go into that period's
@@ -122,6 +124,10 @@ class store {
 
   std::string bucket_key(const item_keys& k) const;
   void append_bucket_key(std::string& out, const item_keys& k) const;
+  std::string bucket_key_of_period(const item_keys& k, std::int32_t period) const;
+  // reserve() with hash tags: `args` are the whole batch's, as for one call.
+  boost::asio::awaitable<result<std::vector<reserve_answer>>> reserve_by_slot(std::span<const reserve_item> items,
+                                                                              std::span<const std::string_view> args);
 };
 
 }  // namespace herald::ledger

@@ -1,6 +1,8 @@
 #pragma once
 // The asynchronous Redis client: one TCP connection driven by Asio coroutines on the caller's
-// (single-threaded) executor. Commands are written by command.hpp; hiredis is used only to parse
+// (single-threaded) executor; or, with redis.cluster_nodes, one per Redis Cluster primary, every
+// command routed to its slot's primary and redirections followed (cluster_router.hpp), with the
+// same interface and promises. Commands are written by command.hpp; hiredis is used only to parse
 // replies (reply_reader.hpp).
 //
 // - Pipelining: exec() sends all its commands in one write and resolves with one reply per
@@ -40,6 +42,10 @@
 #include "herald/util/result.hpp"
 
 namespace herald::redis {
+
+namespace detail {
+class cluster_router;
+}
 
 class client {
  public:
@@ -91,6 +97,7 @@ class client {
  private:
   class impl;
   std::shared_ptr<impl> impl_;  // shared with running coroutines, which may outlive the client
+  std::shared_ptr<detail::cluster_router> cluster_;  // cluster mode (redis.cluster_nodes) instead of impl_
 };
 
 }  // namespace herald::redis

@@ -20,6 +20,12 @@ class command {
   // The RESP request: "*<argc>\r\n" then "$<len>\r\n<arg>\r\n" per argument.
   const std::string& bytes() const noexcept { return bytes_; }
 
+  // The key that decides which Redis Cluster node runs the command: the first key of EVAL,
+  // EVALSHA and FCALL (after the key count; none when it is 0), nothing for commands without
+  // keys (PING, INFO, SCRIPT, CLUSTER, ASKING, AUTH, SELECT, ...), else the first argument. A view
+  // into bytes(). Every key of a command Herald sends is in the same slot (docs/ledger.md).
+  std::string_view routing_key() const noexcept;
+
  private:
   std::string bytes_;
 };

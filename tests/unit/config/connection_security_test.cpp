@@ -113,3 +113,24 @@ TEST_CASE("Kafka security properties: secrets from the environment reach librdka
   CHECK(std::string(consumer["ssl.ca.location"].GetString()) == "/etc/herald/kafka-ca.pem");
   CHECK(std::string(doc["kafka"]["producer_properties"]["sasl.password"].GetString()) == "***");
 }
+
+TEST_CASE("redis.cluster_nodes: seed nodes, one per element or comma-separated from the environment") {
+  CHECK_FALSE(with_redis("{}").redis.is_cluster());
+  fake_env env{{{"SEEDS", "10.0.0.1:7000,10.0.0.2:7000, "}}};
+  const auto c = with_redis(R"({"cluster_nodes": ["redis-0.redis:6379", "${SEEDS}", "[fd00::1]:7001"]})", env);
+  REQUIRE(c.redis.is_cluster());
+  CHECK(c.redis.cluster_nodes ==
+        std::vector<std::string>{"redis-0.redis:6379", "10.0.0.1:7000", "10.0.0.2:7000", "[fd00::1]:7001"});
+}
+
+TEST_CASE("redis.cluster_nodes errors name the element and what is wrong") {
+  CHECK(error_of(minimal_config("", R"("redis": {"cluster_nodes": "h:1"})")).starts_with("redis.cluster_nodes: must be an array"));
+  CHECK(error_of(minimal_config("", R"("redis": {"cluster_nodes": []})")).starts_with("redis.cluster_nodes: names no node"));
+  CHECK(error_of(minimal_config("", R"("redis": {"cluster_nodes": ["h:1", "h2"]})")) ==
+        "redis.cluster_nodes[1]: address 'h2': expected host:port");
+  CHECK(error_of(minimal_config("", R"("redis": {"cluster_nodes": ["h:99999"]})")) ==
+        "redis.cluster_nodes[0]: address 'h:99999': the port must be 1..65535");
+  CHECK(error_of(minimal_config("", R"("redis": {"cluster_nodes": [7000]})")).starts_with("redis.cluster_nodes[0]: must be"));
+  CHECK(error_of(minimal_config("", R"("redis": {"db": 2, "cluster_nodes": ["h:1"]})")) ==
+        "redis.db: must be 0 with cluster_nodes: a Redis Cluster has only database 0");
+}

@@ -163,3 +163,34 @@ TEST_CASE("a source id is the documented short hash of topic, partition and offs
     CHECK(id.find('=') == std::string::npos);
   }
 }
+
+TEST_CASE("with hash tags (Redis Cluster) a record's bucket is its recipient's, and its quota key carries that tag") {
+  // Computed independently: the bucket is the first 16 bits of the recipient's HMAC (the one the
+  // quota key names, python3 as above) modulo 3 * 8192, in braces; the field is the record's own
+  // 12 bytes as without tags, and the quota key puts the same tag after "q:".
+  const auto tagged = ledger::layout_for(72, true);
+  CHECK(tagged.hash_tags);
+  CHECK_FALSE(ledger::layout_for(72).hash_tags);
+  auto k = ledger::make_keys("herald:", sample(), 1'700'000'000, 480, tagged, key);
+  CHECK(k.ledger.substr(0, 6) == "{374b}");
+  CHECK(ledger::bucket_id_size(k.ledger) == 6);
+  CHECK(crypto::to_hex(k.ledger.substr(6)) == "974aa22ada39a0b371e19146");
+  CHECK(k.quota == "herald:q:{374b}:shop-a:t:20231115:N0u283QEQnekNiaxyF1qcw");
+  // The refund's key of another day keeps the tag: the same slot.
+  std::string other_day;
+  ledger::append_quota_key_of_day(other_day, k, 20231114);
+  CHECK(other_day == "herald:q:{374b}:shop-a:t:20231114:N0u283QEQnekNiaxyF1qcw");
+
+  // Another event of the same recipient: another field, the same bucket (so the same slot as the
+  // quota); another recipient: (here) another bucket.
+  auto e = sample();
+  e.event_id = "evt-2";
+  const auto same_recipient = ledger::make_keys("herald:", e, 1'700'000'000, 480, tagged, key);
+  CHECK(same_recipient.ledger.substr(0, 6) == "{374b}");
+  CHECK(same_recipient.ledger != k.ledger);
+  CHECK(same_recipient.quota == k.quota);
+  e.to.value = "AAHk3jmWOTHER";
+  CHECK(ledger::make_keys("herald:", e, 1'700'000'000, 480, tagged, key).ledger.substr(0, 6) != "{374b}");
+  // Without tags the record id starts with 4 hex digits.
+  CHECK(ledger::bucket_id_size(ledger::make_keys("herald:", sample(), 1'700'000'000, 480, ledger::layout_for(72), key).ledger) == 4);
+}
