@@ -225,30 +225,151 @@ redisReply* run_command(redisContext* c, const std::vector<std::string>& args) {
   return r;
 }
 
-redisContext* connect_redis() {
-  redisContext* c = redisConnect(redis_host().c_str(), redis_port());
-  if (!c || c->err) throw std::runtime_error("redis is not reachable at " + redis_host() + ":" + std::to_string(redis_port()));
+redisContext* connect_to(const std::string& host, int port) {
+  redisContext* c = redisConnect(host.c_str(), port);
+  if (!c || c->err) {
+    if (c) redisFree(c);
+    throw std::runtime_error("redis is not reachable at " + host + ":" + std::to_string(port));
+  }
   return c;
+}
+
+redisContext* connect_redis() { return connect_to(redis_host(), redis_port()); }
+
+using reply_ptr = std::unique_ptr<redisReply, decltype(&freeReplyObject)>;
+using context_ptr = std::unique_ptr<redisContext, decltype(&redisFree)>;
+
+reply_ptr command_at(redisContext* c, const std::vector<std::string>& args) {
+  return reply_ptr(run_command(c, args), &freeReplyObject);
+}
+
+struct redis_address {
+  std::string host;
+  int port = 0;
+};
+
+// "host:port", also with a cluster bus port ("host:port@cport", CLUSTER NODES).
+redis_address parse_address(const std::string& text) {
+  const std::string address = text.substr(0, text.find('@'));
+  const auto colon = address.rfind(':');
+  if (colon == std::string::npos || colon + 1 == address.size())
+    throw std::runtime_error("not a host:port Redis address: '" + text + "'");
+  return {address.substr(0, colon), std::stoi(address.substr(colon + 1))};
+}
+
+// A connection to the first seed node that accepts one (a node of the cluster may be down).
+context_ptr connect_cluster_seed() {
+  std::string failures;
+  for (const auto& seed : redis_cluster_nodes()) {
+    const auto a = parse_address(seed);
+    try {
+      return context_ptr(connect_to(a.host, a.port), &redisFree);
+    } catch (const std::exception& e) {
+      failures += std::string(failures.empty() ? "" : "; ") + e.what();
+    }
+  }
+  throw std::runtime_error("no seed node of the Redis Cluster answers: " + failures);
+}
+
+// A command on the cluster: sent to a seed node, then to the node that serves its key for as long
+// as the answer is a redirection ("MOVED <slot> <host:port>", or "ASK ..." during a slot
+// migration, which wants ASKING first). Keyless commands run on the first seed that answers.
+reply_ptr cluster_command(const std::vector<std::string>& args) {
+  context_ptr c = connect_cluster_seed();
+  bool asking = false;
+  for (int redirects = 0; redirects <= 5; ++redirects) {
+    if (asking) command_at(c.get(), {"ASKING"});
+    reply_ptr r = command_at(c.get(), args);
+    if (r->type != REDIS_REPLY_ERROR) return r;
+    const std::string error(r->str, r->len);
+    const bool moved = error.rfind("MOVED ", 0) == 0;
+    asking = error.rfind("ASK ", 0) == 0;
+    if (!moved && !asking) return r;
+    const auto a = parse_address(error.substr(error.rfind(' ') + 1));
+    c = context_ptr(connect_to(a.host, a.port), &redisFree);
+  }
+  throw std::runtime_error("redis cluster: " + args.front() + " redirected more than 5 times");
+}
+
+// Every primary of the cluster as CLUSTER NODES lists them, a failed one too: reading from it
+// must fail the test, not leave its keys out.
+std::vector<redis_address> cluster_primaries() {
+  reply_ptr r = cluster_command({"CLUSTER", "NODES"});
+  if (r->type != REDIS_REPLY_STRING)
+    throw std::runtime_error("redis cluster: CLUSTER NODES answered " + reply_text(r.get()));
+  std::vector<redis_address> out;
+  std::istringstream lines(std::string(r->str, r->len));
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream fields(line);
+    std::string id, address, flags;
+    if (!(fields >> id >> address >> flags)) continue;
+    if (("," + flags + ",").find(",master,") != std::string::npos) out.push_back(parse_address(address));
+  }
+  if (out.empty()) throw std::runtime_error("redis cluster: CLUSTER NODES lists no primary");
+  return out;
+}
+
+std::vector<std::string> keys_at(redisContext* c, const std::string& pattern) {
+  reply_ptr r = command_at(c, {"KEYS", pattern});
+  if (r->type != REDIS_REPLY_ARRAY) throw std::runtime_error("redis: KEYS answered " + reply_text(r.get()));
+  std::vector<std::string> out;
+  for (size_t i = 0; i < r->elements; ++i) out.push_back(reply_text(r->element[i]));
+  return out;
 }
 }  // namespace
 
+bool redis_cluster_mode() { return env_or("HERALD_TEST_REDIS_CLUSTER", "0") == "1"; }
+
+std::vector<std::string> redis_cluster_nodes() {
+  std::vector<std::string> out;
+  std::istringstream in(env_or("HERALD_REDIS_CLUSTER_NODES", "127.0.0.1:17001,127.0.0.1:17002,127.0.0.1:17003"));
+  for (std::string node; std::getline(in, node, ',');)
+    if (!node.empty()) out.push_back(node);
+  return out;
+}
+
 std::string redis_command(const std::vector<std::string>& args) {
-  redisContext* c = connect_redis();
-  redisReply* r = run_command(c, args);
-  std::string text = reply_text(r);
-  freeReplyObject(r);
-  redisFree(c);
-  return text;
+  if (redis_cluster_mode()) return reply_text(cluster_command(args).get());
+  context_ptr c(connect_redis(), &redisFree);
+  return reply_text(command_at(c.get(), args).get());
 }
 
 std::vector<std::string> redis_keys(const std::string& pattern) {
-  redisContext* c = connect_redis();
-  redisReply* r = run_command(c, {"KEYS", pattern});
+  if (!redis_cluster_mode()) {
+    context_ptr c(connect_redis(), &redisFree);
+    return keys_at(c.get(), pattern);
+  }
+  // Each primary holds the keys of its own slots only.
   std::vector<std::string> out;
-  for (size_t i = 0; i < r->elements; ++i) out.push_back(reply_text(r->element[i]));
-  freeReplyObject(r);
-  redisFree(c);
+  for (const auto& a : cluster_primaries()) {
+    context_ptr c(connect_to(a.host, a.port), &redisFree);
+    for (auto& k : keys_at(c.get(), pattern)) out.push_back(std::move(k));
+  }
   return out;
+}
+
+std::unique_ptr<child_process> start_dedicated_redis(int port) {
+  std::vector<std::string> argv{"redis-server", "--port", std::to_string(port), "--bind", "127.0.0.1",
+                                "--save", "", "--appendonly", "no"};
+  if (!redis_cluster_mode()) return std::make_unique<child_process>("redis", std::move(argv));
+  // A cluster of this one node (its nodes.conf in a directory of its own), serving every slot
+  // once they are assigned to it.
+  const fs::path dir = work_dir() / unique_name("redis-node");
+  fs::create_directories(dir);
+  for (const std::string a : {"--cluster-enabled", "yes", "--dir", dir.c_str()}) argv.push_back(a);
+  auto server = std::make_unique<child_process>("redis", std::move(argv));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (;;) {
+    context_ptr c(redisConnect("127.0.0.1", port), &redisFree);
+    if (c && !c->err) {
+      reply_ptr r = command_at(c.get(), {"CLUSTER", "ADDSLOTSRANGE", "0", "16383"});
+      if (r->type == REDIS_REPLY_ERROR) throw std::runtime_error("CLUSTER ADDSLOTSRANGE: " + reply_text(r.get()));
+      return server;
+    }
+    if (!server->is_running() || std::chrono::steady_clock::now() > deadline)
+      throw std::runtime_error("the test's own redis-server did not start: " + server->log_tail());
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
 }
 
 // --- Child processes ------------------------------------------------------------------------
@@ -416,6 +537,19 @@ long sim_stat(const std::string& stats_json, const char* name) {
 
 // --- Herald ---------------------------------------------------------------------------------
 
+// The members of "redis" that say where it is: host and port, or in cluster mode the seed nodes
+// (the shared cluster's, or the test's own one-node cluster on redis_port_value).
+static std::string redis_connection_json(int redis_port_value) {
+  if (!redis_cluster_mode())
+    return R"("host": ")" + redis_host() + R"(", "port": )" +
+           std::to_string(redis_port_value ? redis_port_value : redis_port());
+  const std::vector<std::string> nodes =
+      redis_port_value ? std::vector<std::string>{"127.0.0.1:" + std::to_string(redis_port_value)} : redis_cluster_nodes();
+  std::string list;
+  for (const auto& n : nodes) list += (list.empty() ? "\"" : ", \"") + n + "\"";
+  return R"("cluster_nodes": [)" + list + "]";
+}
+
 std::string write_config(const std::string& events_topic, const std::string& results_topic,
                          const std::string& dlq_topic, const std::string& group, const std::string& key_prefix,
                          const std::string& accounts_json, const std::string& extra_sections,
@@ -429,8 +563,7 @@ std::string write_config(const std::string& events_topic, const std::string& res
             "dlq_topic": ")" + dlq_topic + R"(", "retry_topic": ")" + events_topic + R"(.retry",
             "delay_topic": ")" + events_topic + R"(.delay", "commit_interval_ms": 200,
             "session_timeout_ms": 6000},
-  "redis": {"host": ")" + redis_host() + R"(", "port": )" + std::to_string(redis_port_value ? redis_port_value : redis_port()) + R"(,
-            "key_prefix": ")" + key_prefix + R"("},
+  "redis": {)" + redis_connection_json(redis_port_value) + R"(, "key_prefix": ")" + key_prefix + R"("},
   "ledger": {"recipient_hash_key": "e2e-test-recipient-hash-key"},
   "http": {"ca_file": ")" + test_tls().ca_file + R"(", "request_timeout_ms": 3000},
   "batch": {"linger_ms": 20},

@@ -45,9 +45,17 @@ std::vector<kafka_record> consume(const std::string& topic, std::size_t count, s
                                   std::chrono::milliseconds settle = std::chrono::milliseconds(1500));
 
 // --- Redis --------------------------------------------------------------------------------
+// Cluster mode (HERALD_TEST_REDIS_CLUSTER=1, set per ctest entry: the integration.cluster.* tests):
+// the configs write_config makes name the Redis Cluster's seed nodes, HERALD_REDIS_CLUSTER_NODES
+// (deploy/local/services' redis-cluster; host and port are then unused), and the calls below go
+// to the node that serves each key.
+bool redis_cluster_mode();
+std::vector<std::string> redis_cluster_nodes();  // "host:port" each
+
 // One command, answered as text (integers and status replies as their text, nil as "(nil)").
+// In cluster mode it follows MOVED and ASK redirections; a keyless one runs on a seed node.
 std::string redis_command(const std::vector<std::string>& args);
-// KEYS matching the pattern (test key prefixes are small).
+// KEYS matching the pattern (test key prefixes are small); in cluster mode, of every primary.
 std::vector<std::string> redis_keys(const std::string& pattern);
 
 // --- Child processes ----------------------------------------------------------------------
@@ -70,6 +78,10 @@ class child_process {
   std::optional<int> exit_code_;
   std::string log_path_;
 };
+
+// A Redis server of the test's own on `port`, for write_config's redis_port_value: a plain one,
+// or in cluster mode a cluster of this one node, serving every slot (no data kept).
+std::unique_ptr<child_process> start_dedicated_redis(int port);
 
 // --- The gateway simulator ----------------------------------------------------------------
 struct tls_files {
@@ -106,7 +118,7 @@ long sim_stat(const std::string& stats_json, const char* name);
 std::string write_config(const std::string& events_topic, const std::string& results_topic,
                          const std::string& dlq_topic, const std::string& group, const std::string& key_prefix,
                          const std::string& accounts_json, const std::string& extra_sections = "",
-                         int redis_port_value = 0 /* 0: the shared test Redis */);
+                         int redis_port_value = 0 /* 0: the shared test Redis (or cluster) */);
 
 // A TCP port on 127.0.0.1 that nothing listens on right now.
 int free_port();
