@@ -1,6 +1,17 @@
 #include "herald/ledger/ledger_script.hpp"
 
 namespace herald::ledger {
+namespace {
+
+// Every script's first lines: how a record id splits into its bucket's id and its field.
+constexpr const char* split_lua = R"lua(-- A record id is its bucket's id then its field: 4 hex digits, or "{" 4 hex digits "}" (a hash tag,
+-- with Redis Cluster: docs/ledger.md).
+local function split(rid)
+  local w = (string.byte(rid, 1) == 123) and 6 or 4
+  return string.sub(rid, 1, w), string.sub(rid, w + 1)
+end)lua";
+
+}  // namespace
 
 const std::string& reserve_script() {
   // Cost per item is what limits the ledger (bench/README.md): a new record, the common case,
@@ -8,18 +19,12 @@ const std::string& reserve_script() {
   // bucket and writes there) and an EXPIRE ... NX, plus the quota's INCR. New records always go
   // into the current period's bucket, so the caller sends no period per item; the guard sets
   // item_keys::period to the same period for the calls that follow.
-  static const std::string text = R"lua(
+  static const std::string text = std::string(split_lua) + R"lua(
 -- Herald ledger: reserve a batch (docs/ledger.md, How a reserve works). Records are fields of
 -- period buckets; a record is looked for in the current period and the one before.
 local base, now, period_seconds = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local current = math.floor(tonumber(now) / period_seconds)
 local bucket_ttl, quota_ttl, owner = ARGV[4], ARGV[5], ARGV[6]
--- A record id is its bucket's id then its field: 4 hex digits, or "{" 4 hex digits "}" (a hash tag,
--- with Redis Cluster: docs/ledger.md).
-local function split(rid)
-  local w = (string.byte(rid, 1) == 123) and 6 or 4
-  return string.sub(rid, 1, w), string.sub(rid, w + 1)
-end
 local out = {}
 -- The key prefixes and the caller's reservation once per call, not once per item.
 local previous = base .. (current - 1) .. ':'
@@ -100,16 +105,10 @@ return out
 const std::string& write_script() {
   // One call per gateway call, before its first byte goes out: a compare-and-set per item, since
   // only the owner of the `r` may write, and a taken-over `r` must refuse its old owner.
-  static const std::string text = R"lua(
+  static const std::string text = std::string(split_lua) + R"lua(
 -- Herald ledger: mark a call's items written (docs/ledger.md, How a call is marked written).
 local base, t = ARGV[1], ARGV[2]
 local out = {}
--- A record id is its bucket's id then its field: 4 hex digits, or "{" 4 hex digits "}" (a hash tag,
--- with Redis Cluster: docs/ledger.md).
-local function split(rid)
-  local w = (string.byte(rid, 1) == 123) and 6 or 4
-  return string.sub(rid, 1, w), string.sub(rid, w + 1)
-end
 local n = (#ARGV - 2) / 5
 for i = 1, n do
   local j = 5 * i - 2
@@ -144,7 +143,7 @@ const std::string& settle_script() {
   // script's call in the same round trip (a script's per-item cost is ~2.5 times the command's,
   // bench/README.md). These need a look at the record first: an `s` is never overwritten by an
   // unknown fate, and only the owner's record is released.
-  static const std::string text = R"lua(
+  static const std::string text = std::string(split_lua) + R"lua(
 -- Herald ledger: settle what a call decided for items not sent (docs/ledger.md, How a settle works).
 local base, bucket_ttl = ARGV[1], ARGV[2]
 local out = {}
@@ -161,12 +160,6 @@ local function charged(v)
     return string.match(v, '^.%d*|([^|]*)|'), nil
   end
   return nil, nil
-end
--- A record id is its bucket's id then its field: 4 hex digits, or "{" 4 hex digits "}" (a hash tag,
--- with Redis Cluster: docs/ledger.md).
-local function split(rid)
-  local w = (string.byte(rid, 1) == 123) and 6 or 4
-  return string.sub(rid, 1, w), string.sub(rid, w + 1)
 end
 -- Items from ARGV: KEYS (their quota keys first) may also declare the buckets' names.
 for i = 1, (#ARGV - 2) / 9 do

@@ -125,25 +125,6 @@ class client::impl : public std::enable_shared_from_this<impl> {
     co_return make_error(self->label_ + ": request cancelled");
   }
 
-  static asio::awaitable<result<reply>> eval(std::shared_ptr<impl> self, const script& s,
-                                             std::span<const std::string_view> keys,
-                                             std::span<const std::string_view> args, std::uint8_t tag) {
-    std::vector<command> commands;
-    commands.push_back(s.evalsha_command(keys, args));
-    auto replies = co_await exec(self, std::move(commands), tag);
-    if (!replies) co_return replies.err();
-    if (!is_noscript(replies->front())) co_return std::move(replies->front());
-
-    // Not in the server's script cache (first use, restart, SCRIPT FLUSH). EVAL runs it and
-    // caches it, in the same single round trip a SCRIPT LOAD would take; EVALSHA works again
-    // from then on.
-    commands.clear();
-    commands.push_back(s.eval_command(keys, args));
-    replies = co_await exec(self, std::move(commands), tag);
-    if (!replies) co_return replies.err();
-    co_return std::move(replies->front());
-  }
-
  private:
   enum class link_state { unknown, up, down };
 
@@ -480,18 +461,19 @@ asio::awaitable<result<std::vector<reply>>> client::exec(std::vector<command> co
 namespace {
 
 // EVALSHA; on NOSCRIPT (the server, or with a cluster the node, lost its script cache) EVAL,
-// which runs the script and caches it, in the single round trip a SCRIPT LOAD would take.
-asio::awaitable<result<reply>> eval_on_cluster(std::shared_ptr<detail::cluster_router> router, const script& s,
-                                               std::span<const std::string_view> keys,
-                                               std::span<const std::string_view> args, std::uint8_t tag) {
+// which runs the script and caches it, in the single round trip a SCRIPT LOAD would take; EVALSHA
+// works again from then on. `exec` is the one-connection or the cluster exec.
+template <class Exec>
+asio::awaitable<result<reply>> eval_with(Exec exec, const script& s, std::span<const std::string_view> keys,
+                                         std::span<const std::string_view> args) {
   std::vector<command> commands;
   commands.push_back(s.evalsha_command(keys, args));
-  auto replies = co_await detail::cluster_router::exec(router, std::move(commands), tag);
+  auto replies = co_await exec(std::move(commands));
   if (!replies) co_return replies.err();
   if (!is_noscript(replies->front())) co_return std::move(replies->front());
   commands.clear();
   commands.push_back(s.eval_command(keys, args));
-  replies = co_await detail::cluster_router::exec(router, std::move(commands), tag);
+  replies = co_await exec(std::move(commands));
   if (!replies) co_return replies.err();
   co_return std::move(replies->front());
 }
@@ -500,8 +482,12 @@ asio::awaitable<result<reply>> eval_on_cluster(std::shared_ptr<detail::cluster_r
 
 asio::awaitable<result<reply>> client::eval(const script& s, std::span<const std::string_view> keys,
                                             std::span<const std::string_view> args, std::uint8_t tag) {
-  if (cluster_) return eval_on_cluster(cluster_, s, keys, args, tag);
-  return impl::eval(impl_, s, keys, args, tag);
+  // The lambdas hold the shared state, so the client may go away while the call is pending.
+  if (cluster_)
+    return eval_with([router = cluster_, tag](std::vector<command> c) { return detail::cluster_router::exec(router, std::move(c), tag); },
+                     s, keys, args);
+  return eval_with([self = impl_, tag](std::vector<command> c) { return impl::exec(self, std::move(c), tag); }, s, keys,
+                   args);
 }
 
 }  // namespace herald::redis
