@@ -246,11 +246,11 @@ TEST_CASE("/metrics after a small run: lag per assigned partition, histograms co
     CHECK(total(all, "herald_event_latency_seconds_sum") > 0);
   }
 
-  {  // Redis round trips: every one observed, by ledger operation
+  {  // Redis round trips: every one observed, by ledger operation and the shared rate budget's leases
     check_histograms(all, "herald_redis_call_duration_seconds");
     CHECK(label_values(all, "herald_redis_call_duration_seconds_count", "op") ==
-          std::set<std::string>{"other", "reserve", "mark_written", "settle"});
-    for (const char* op : {"reserve", "mark_written", "settle"}) {
+          std::set<std::string>{"other", "reserve", "mark_written", "settle", "rate_lease"});
+    for (const char* op : {"reserve", "mark_written", "settle", "rate_lease"}) {
       CAPTURE(op);
       CHECK(total(all, "herald_redis_call_duration_seconds_count", "op", op) >= 1);
     }
