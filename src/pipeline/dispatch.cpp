@@ -42,7 +42,7 @@ void worker::impl::pump(account_runtime& acct) {
   park_overdue(acct, mono_ms());
   while (!acct.waiting.empty()) {
     const std::int64_t t = mono_ms();
-    if (acct.shared) ask_budget(acct, t);
+    if (acct.shared) ask_budget(acct, t);  // posts the lease: nothing here changes meanwhile
     const std::int64_t shared_wait = acct.shared ? acct.shared->wait_ms(t) : 0;
     const std::int64_t wait = std::max({acct.bucket.wait_ms(t), acct.limiter.paused_until() - t, shared_wait});
     if (wait > 0) {

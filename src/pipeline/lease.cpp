@@ -4,6 +4,7 @@
 // call: the pump goes on with the tokens in hand while the next chunk is on its way.
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 
 #include "herald/util/log.hpp"
 #include "worker_impl.hpp"
@@ -13,9 +14,14 @@ namespace herald::pipeline {
 void worker::impl::ask_budget(account_runtime& acct, std::int64_t mono_now) {
   const auto want = acct.shared->start_ask(mono_now, acct.waiting.batches() + acct.waiting.checks());
   if (!want) return;
+  // Posted, never run inline: co_spawn dispatches, so a lease that fails at once (Redis not
+  // connected) would pump the account again from inside the pump that asked, whose loop then
+  // took a call from a queue the inner pump had emptied (an empty batch: the worker crashed).
   // The coroutine catches what it could throw (a lease that throws is a failed one): detached
   // loses nothing.
-  boost::asio::co_spawn(io, lease_tokens(acct, *want), boost::asio::detached);
+  boost::asio::post(io, [self = shared_from_this(), a = &acct, n = *want] {
+    boost::asio::co_spawn(self->io, self->lease_tokens(*a, n), boost::asio::detached);
+  });
 }
 
 boost::asio::awaitable<void> worker::impl::lease_tokens(account_runtime& acct, std::uint32_t want) {
