@@ -6,6 +6,15 @@ import os
 import sys
 
 out, events, rate_events, rate = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import scale_report  # noqa: E402  (bench/scale_report.py, next to this file)
+
+scaling, scaling_lines = scale_report.section(out)
+if not os.path.exists(os.path.join(out, "fast.stat.json")):
+    # bench/run --scenarios without the throughput scenarios (fast, slow, rate): the scaling alone.
+    json.dump({"scaling": scaling}, open(os.path.join(out, "report.json"), "w"), indent=2)
+    open(os.path.join(out, "report.md"), "w").write("# Herald benchmark (one run)\n" + "\n".join(scaling_lines) + "\n")
+    sys.exit(0)
 
 
 def load(name):
@@ -75,6 +84,8 @@ for s in report["scenarios"].values():
     o = s["process"].get("other_processes_cpu_us_per_event")
     if o:
         s["process"]["machine_cpu_us_per_event"] = s["process"]["cpu_us_per_event"] + sum(o.values())
+if scaling:
+    report["scaling"] = scaling
 json.dump(report, open(os.path.join(out, "report.json"), "w"), indent=2)
 
 m = report["machine"]
@@ -140,4 +151,5 @@ lines += [
 ]
 lines += [f"- {'met' if ok else 'NOT met'}: {t}" for t, ok in targets.items()]
 lines += ["", "Plots: throughput.png (outcomes per second), latency.png (fixed-rate latency distribution)."]
+lines += scaling_lines
 open(os.path.join(out, "report.md"), "w").write("\n".join(lines) + "\n")

@@ -95,9 +95,11 @@ std::int64_t percentile(const std::vector<std::int64_t>& sorted, double p) {
 
 int main(int argc, char** argv) {
   CLI::App app{"herald-benchstat: measure a benchmark run from its topics"};
-  std::string brokers = "127.0.0.1:19092", events_topic, outcomes_topic, series_file, latency_file, latency_series_file;
+  std::string brokers = "127.0.0.1:19092", events_topic, outcomes_topic, series_file, latency_file, latency_series_file,
+              gaps_file, partition_gaps_file, read_file;
   std::size_t count = 0;
   int timeout_ms = 600000;
+  std::int64_t gap_min_ms = 10;
   app.add_option("--brokers", brokers);
   app.add_option("--events-topic", events_topic)->required();
   app.add_option("--outcomes-topic", outcomes_topic)->required();
@@ -107,6 +109,15 @@ int main(int argc, char** argv) {
   app.add_option("--latency", latency_file, "write the latency distribution (percentile, ms)");
   app.add_option("--latency-series", latency_series_file,
                  "write latency by second of produce time (unix second, events, p50, p99, max ms)");
+  // The scaling scenario's rebalance pause: the time no pod settled anything while one joined.
+  app.add_option("--gaps", gaps_file,
+                 "write the gaps between consecutive outcomes' settled_at of at least --gap-min-ms (start ms, length ms)");
+  app.add_option("--partition-gaps", partition_gaps_file,
+                 "the same per source partition (partition, start ms, length ms): a partition moved to another pod");
+  app.add_option("--gap-min-ms", gap_min_ms);
+  // The moment the last outcome was read, for a caller sampling CPU then: reading the events topic
+  // afterwards costs the broker CPU that is no part of the run.
+  app.add_option("--outcomes-read-file", read_file, "create this file once all --count outcomes were read");
   CLI11_PARSE(app, argc, argv);
   try {
     struct seen {
@@ -130,6 +141,7 @@ int main(int argc, char** argv) {
       read_ms.push_back(std::chrono::duration_cast<std::chrono::milliseconds>(
                             std::chrono::system_clock::now().time_since_epoch()).count());
     });
+    if (!read_file.empty()) std::ofstream(read_file) << got << "\n";
     for (std::size_t r = 0; r < raw.size(); ++r) {
       const auto& text = raw[r];
       rapidjson::Document d;
@@ -192,6 +204,26 @@ int main(int argc, char** argv) {
     if (!series_file.empty()) {
       std::ofstream s(series_file);
       for (auto [sec, n] : per_second) s << sec << "\t" << n << "\n";
+    }
+    if (!gaps_file.empty()) {
+      std::vector<std::int64_t> settled;
+      settled.reserve(outcomes.size());
+      for (const auto& o : outcomes) settled.push_back(o.settled_ms);
+      std::sort(settled.begin(), settled.end());
+      std::ofstream g(gaps_file);
+      for (std::size_t i = 1; i < settled.size(); ++i)
+        if (settled[i] - settled[i - 1] >= gap_min_ms) g << settled[i - 1] << "\t" << settled[i] - settled[i - 1] << "\n";
+    }
+    if (!partition_gaps_file.empty()) {
+      std::map<std::int32_t, std::vector<std::int64_t>> by_partition;
+      for (const auto& o : outcomes) by_partition[o.partition].push_back(o.settled_ms);
+      std::ofstream g(partition_gaps_file);
+      for (auto& [partition, settled] : by_partition) {
+        std::sort(settled.begin(), settled.end());
+        for (std::size_t i = 1; i < settled.size(); ++i)
+          if (settled[i] - settled[i - 1] >= gap_min_ms)
+            g << partition << "\t" << settled[i - 1] << "\t" << settled[i] - settled[i - 1] << "\n";
+      }
     }
     if (!latency_file.empty()) {
       std::ofstream l(latency_file);
