@@ -242,6 +242,11 @@ redis_config read_redis(const object_reader& r) {
     }
     if (c.cluster_nodes.empty()) detail::fail(path, "names no node: give at least one \"host:port\", or leave it out for one Redis");
     if (c.db != 0) r.fail_at("db", "must be 0 with cluster_nodes: a Redis Cluster has only database 0");
+    // The ledger's hash tags are the first {...} of a key: a brace in the prefix would make the tag
+    // the prefix's (every key in one slot) or half of it (a record and its bucket in two slots).
+    if (c.key_prefix.find_first_of("{}") != std::string::npos)
+      r.fail_at("key_prefix", "must hold no '{' or '}' with cluster_nodes: the ledger's keys carry their own hash tags (got " +
+                                  quote(c.key_prefix) + ")");
   }
   if (const rapidjson::Value* tls = r.find_object("tls"))
     c.tls = read_redis_tls(object_reader(*tls, r.path_of("tls"), r.getenv(),

@@ -193,13 +193,18 @@ for i = 1, (#ARGV - 2) / 9 do
       end
       out[i] = 'ok'
     else
-      -- Deleted first: a retry finds nothing of the owner's, so the day is refunded once.
-      redis.call('HDEL', key, field)
+      -- The charged day's counter is read before anything is written: a day other than the
+      -- declared one's key may be refused by a cluster node migrating the slot, and the script
+      -- must stop then with this record untouched. Deleted next: a retry finds nothing of the
+      -- owner's, so the day is refunded once.
+      local day_key, charged_count
       if q ~= nil and q ~= '' then
         local qk, at = KEYS[i], tonumber(ARGV[j + 7])
-        local day_key = string.sub(qk, 1, at) .. q .. string.sub(qk, at + tonumber(ARGV[j + 8]) + 1)
-        if tonumber(redis.call('GET', day_key) or '0') > 0 then redis.call('DECR', day_key) end
+        day_key = string.sub(qk, 1, at) .. q .. string.sub(qk, at + tonumber(ARGV[j + 8]) + 1)
+        charged_count = tonumber(redis.call('GET', day_key) or '0')
       end
+      redis.call('HDEL', key, field)
+      if day_key and charged_count > 0 then redis.call('DECR', day_key) end
       out[i] = 'ok'
     end
   end

@@ -39,6 +39,22 @@ bool worker::impl::park_overdue(account_runtime& acct, std::int64_t mono_now) {
 // Retry-After, the hold bound), the next finished call (concurrency) or a lease's answer pumps
 // again. Receipt checks and sends take turns (call_queue.hpp).
 void worker::impl::pump(account_runtime& acct) {
+  if (acct.is_pumping) {
+    acct.is_pump_wanted = true;
+    return;
+  }
+  struct pumping {  // cleared on every way out: a flag left set would stop the account for good
+    account_runtime& a;
+    ~pumping() { a.is_pumping = false; }
+  } guard{acct};
+  acct.is_pumping = true;
+  do {
+    acct.is_pump_wanted = false;
+    pump_pass(acct);
+  } while (acct.is_pump_wanted);
+}
+
+void worker::impl::pump_pass(account_runtime& acct) {
   park_overdue(acct, mono_ms());
   while (!acct.waiting.empty()) {
     const std::int64_t t = mono_ms();

@@ -86,6 +86,11 @@ struct account_runtime {
   call_queue<item> waiting;
   std::unique_ptr<boost::asio::steady_timer> pump_timer;
   bool is_pump_armed = false;
+  // The pump runs one at a time per account: a call that starts inline (co_spawn dispatches) and
+  // finishes at once pumps again from inside the pump's loop; that nested pump only asks for
+  // another pass (pump_pass), so no loop ever goes on from state a nested one changed.
+  bool is_pumping = false;
+  bool is_pump_wanted = false;
   // Its share of the in-flight window (limits.hpp, decide_share): events admitted and not settled,
   // since when it has been at its share (0: it is not; reset below 3/4 of it), how fast it finishes
   // events, and whether its events are being deferred (for one log line per episode).
@@ -312,6 +317,7 @@ struct worker::impl : std::enable_shared_from_this<worker::impl> {
   // dispatch.cpp
   void dispatch(batch::batch<item> b);
   void pump(account_runtime& acct);
+  void pump_pass(account_runtime& acct);
   // Events that waited longer than retry.max_in_process_hold_ms for the account's limits go to the
   // retry topic (true if the pump must look again).
   bool park_overdue(account_runtime& acct, std::int64_t mono_now);

@@ -145,8 +145,12 @@ void cluster_router::apply_map(const std::vector<slot_range>& ranges, const host
 
 asio::awaitable<bool> cluster_router::refresh_once() {
   const auto self = shared_from_this();  // the loop's frame keeps the router alive
-  for (std::size_t i = 0; i < nodes_.size() && !is_stopped_; ++i) {
-    node& nd = *nodes_[i];
+  // Each refresh starts at the next node: right after a primary fails, the first node asked may
+  // still list it, while another has seen the failover already.
+  const std::size_t count = nodes_.size();
+  const std::size_t first = count ? next_asked_++ % count : 0;
+  for (std::size_t k = 0; k < count && !is_stopped_; ++k) {
+    node& nd = *nodes_[(first + k) % count];
     if (!nd.is_up) continue;
     std::vector<command> ask;
     ask.push_back(command{"CLUSTER", "SLOTS"});
@@ -158,7 +162,15 @@ asio::awaitable<bool> cluster_router::refresh_once() {
       log::warn("redis cluster: unusable slot map", {{"node", where(nd.address)}, {"error", ranges.message()}});
       continue;
     }
-    apply_map(ranges.value(), nd.address);
+    try {
+      apply_map(ranges.value(), nd.address);
+    } catch (const std::exception& e) {
+      // A new primary's client could not be made (with TLS its context reads the key files
+      // again, which fail mid-rotation): that node stays unknown, the refresh is tried again.
+      log::warn("redis cluster: a node named in the slot map cannot be used", {{"error", e.what()}});
+      update_state();
+      co_return false;
+    }
     update_state();
     co_return true;
   }
@@ -171,10 +183,17 @@ asio::awaitable<void> cluster_router::refresh_loop() {
   while (!is_stopped_) {
     if (is_refresh_wanted_) {
       is_refresh_wanted_ = false;
-      if (co_await refresh_once()) {
+      const bool answered = co_await refresh_once();
+      if (is_stopped_) break;
+      if (answered && is_up_) {
         delay = std::chrono::milliseconds(cfg_.reconnect_backoff_min_ms);
+        if (is_refresh_wanted_) continue;  // asked for again while this one was on its way
       } else {
-        is_refresh_wanted_ = true;  // no node answered: again after the back-off
+        // No node answered, or the map names a primary that is down (a failover not yet seen by
+        // the node asked) or leaves slots uncovered: again after the back-off, not the period,
+        // since nothing else would tell the router when the cluster heals (commands for a down
+        // primary's slots fail here, they never reach a node that could answer MOVED).
+        is_refresh_wanted_ = true;
         refresh_timer_.expires_after(delay);
         delay = std::min(delay * 2, std::chrono::milliseconds(cfg_.reconnect_backoff_max_ms));
         co_await refresh_timer_.async_wait(use_tuple);
@@ -305,7 +324,12 @@ asio::awaitable<result<std::vector<reply>>> cluster_router::exec(std::shared_ptr
       if (auto to = parse_redirect(r.str)) {
         const auto& from = self->nodes_[static_cast<std::size_t>(routed[i])]->address;
         const host_port at{to->host.empty() ? from.host : to->host, to->port};
-        const int node = self->index_of(at);
+        int node = -1;
+        try {
+          node = self->index_of(at);
+        } catch (const std::exception& e) {
+          co_return make_error("redis cluster: redirected to " + where(at) + ", which cannot be used: " + e.what());
+        }
         if (to->type == redirect::kind::moved) {
           // The slot's owner for good: used from now on, and the rest of the map checked.
           self->owner_[to->slot] = static_cast<std::int16_t>(node);

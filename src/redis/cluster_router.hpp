@@ -81,6 +81,7 @@ class cluster_router : public std::enable_shared_from_this<cluster_router> {
   bool is_started_ = false;
   bool is_stopped_ = false;
   bool is_refresh_wanted_ = true;
+  std::size_t next_asked_ = 0;  // the node a refresh asks first (refresh_once)
   boost::asio::steady_timer refresh_timer_;
   std::size_t primaries_ = 0;
 };

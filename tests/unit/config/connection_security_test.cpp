@@ -133,4 +133,9 @@ TEST_CASE("redis.cluster_nodes errors name the element and what is wrong") {
   CHECK(error_of(minimal_config("", R"("redis": {"cluster_nodes": [7000]})")).starts_with("redis.cluster_nodes[0]: must be"));
   CHECK(error_of(minimal_config("", R"("redis": {"db": 2, "cluster_nodes": ["h:1"]})")) ==
         "redis.db: must be 0 with cluster_nodes: a Redis Cluster has only database 0");
+  CHECK(error_of(minimal_config("", R"("redis": {"key_prefix": "h{x}:", "cluster_nodes": ["h:1"]})")) ==
+        "redis.key_prefix: must hold no '{' or '}' with cluster_nodes: the ledger's keys carry their own hash tags (got \"h{x}:\")");
+  CHECK(error_of(minimal_config("", R"("redis": {"key_prefix": "a}", "cluster_nodes": ["h:1"]})")).starts_with("redis.key_prefix: must hold no"));
+  // One Redis has no slots: a brace there is only a character.
+  CHECK(with_redis(R"({"key_prefix": "h{x}:"})").redis.key_prefix == "h{x}:");
 }
