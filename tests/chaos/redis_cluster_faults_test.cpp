@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <string>
 #include <thread>
 
@@ -61,6 +62,42 @@ long lines_with(const std::string& log_path, const std::string& text) {
   return n;
 }
 
+// The ledger calls that failed and were retried, by kind (the windows a scenario opened).
+std::string ledger_retries(const std::string& log_path) {
+  return "reserve " + std::to_string(lines_with(log_path, "ledger reserve failed, retrying")) + ", write mark " +
+         std::to_string(lines_with(log_path, "ledger write mark failed, retrying")) + ", settle " +
+         std::to_string(lines_with(log_path, "ledger settle failed, retrying"));
+}
+
+// Outcomes other than `sent`, by account, status and reason: what to look at when a promise broke.
+void print_unsent(const std::vector<outcome>& outcomes) {
+  std::map<std::string, long> n;
+  for (const auto& o : outcomes)
+    if (o.status != "sent") ++n[o.account + " " + o.status + " " + o.outcome_class + " " + o.reason];
+  for (const auto& [what, count] : n) std::cerr << "[chaos]   " << count << " x " << what << "\n";
+}
+
+// The rig's events are distinct notifications (distinct recipients) only within one
+// rig::events call: the backlog is made in one call and produced in slices.
+class backlog {
+ public:
+  backlog(rig& r, int count, const std::string& tag) : r_(r), values_(r.events(count, tag)) {}
+  // The next `count` events (fewer at the end), produced; what was produced.
+  std::vector<source_ref> produce(int count) {
+    const auto end = std::min(values_.size(), next_ + static_cast<std::size_t>(count));
+    const std::vector<std::string> slice(values_.begin() + static_cast<std::ptrdiff_t>(next_),
+                                         values_.begin() + static_cast<std::ptrdiff_t>(end));
+    next_ = end;
+    return slice.empty() ? std::vector<source_ref>{} : as_sources(r_.events_topic(), test::produce(r_.events_topic(), slice));
+  }
+  std::size_t left() const { return values_.size() - next_; }
+
+ private:
+  rig& r_;
+  std::vector<std::string> values_;
+  std::size_t next_ = 0;
+};
+
 void wait_for_outcomes(outcome_reader& progress, std::size_t target, std::chrono::seconds limit) {
   const auto until = std::chrono::steady_clock::now() + limit;
   while (progress.outcomes().size() < target && std::chrono::steady_clock::now() < until) progress.read_to_end(300ms);
@@ -69,8 +106,8 @@ void wait_for_outcomes(outcome_reader& progress, std::size_t target, std::chrono
 }  // namespace
 
 TEST_CASE("chaos: a Redis Cluster primary SIGKILLed mid-run and restarted from its AOF loses and doubles nothing") {
-  const int events = by_scale(400, 5000);
-  const int kills = by_scale(1, 6);
+  const int events = by_scale(1200, 5000);
+  const int kills = by_scale(3, 10);
   auto rng = seeded_rng("redis_cluster_primary_kill");
   dedicated_redis_cluster cluster(3);
   scoped_env env(cluster_env(cluster));
@@ -80,22 +117,43 @@ TEST_CASE("chaos: a Redis Cluster primary SIGKILLed mid-run and restarted from i
   opt.sim_args = {"--latency-ms", "100"};
   opt.max_batch = 3;
   rig r(opt);
+  // Debug logging: each outcome's line, to follow an event through the kills.
+  replace_in_file(r.config_path(), R"("log": {"level": "info"})", R"("log": {"level": "debug"})");
   auto herald = r.start_herald("chaos-pod-1");
   outcome_reader progress(r.results_topic());
-  const auto produced = r.produce_events(events, "ckl");
+  // Half the backlog first; around each kill a share of the rest, produced a few at a time from
+  // just before the kill until after the restart, so that the kill lands while new events are
+  // being reserved too, not only while sends are marked and settled.
+  const int first_part = events / 2;
+  backlog pending(r, events, "ckl");
+  auto produced = pending.produce(first_part);
+  const int per_kill = (events - first_part) / kills;
   std::uniform_int_distribution<int> down_ms(1000, 2000);
+  std::uniform_int_distribution<int> lead_ms(100, 400);
   std::uniform_int_distribution<std::size_t> which(0, cluster.size() - 1);
   std::uniform_real_distribution<double> jitter(-0.5, 0.5);
   for (int k = 1; k <= kills; ++k) {
-    // Killed when about k/(kills+1) of the backlog has its outcome: while events flow.
-    const auto target = static_cast<std::size_t>(events * (k + jitter(rng) * 0.8) / (kills + 1));
+    // Killed when about k/(kills+1) of the first half has its outcome: while events flow.
+    const auto target = static_cast<std::size_t>(first_part * (k + jitter(rng) * 0.8) / (kills + 1));
     wait_for_outcomes(progress, target, 60s);
+    const int share = per_kill + (k == kills ? (events - first_part) % kills : 0);
+    std::vector<source_ref> fed;
+    std::thread feeder([&, k, share] {
+      for (int i = 0; i < share; i += 5) {
+        const auto part = pending.produce(std::min(5, share - i));
+        fed.insert(fed.end(), part.begin(), part.end());
+        std::this_thread::sleep_for(15ms);
+      }
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(lead_ms(rng)));
     const std::size_t node = which(rng);
     const int down = down_ms(rng);
     const auto at_kill = progress.outcomes().size();
     cluster.kill(node);
     std::this_thread::sleep_for(std::chrono::milliseconds(down));
     cluster.start(node);
+    feeder.join();
+    produced.insert(produced.end(), fed.begin(), fed.end());
     std::cerr << "[chaos] cluster primary " << node << " (port " << cluster.port(node) << ") kill " << k << "/"
               << kills << " at " << at_kill << " outcomes (aimed at " << target << "), down " << down << " ms\n";
     // The next kill only once the cluster is whole again: each kill is one primary's crash, not
@@ -103,10 +161,14 @@ TEST_CASE("chaos: a Redis Cluster primary SIGKILLed mid-run and restarted from i
     REQUIRE_MESSAGE(cluster.wait_until_ok(60s), "the cluster did not recover after kill ", k, ":\n",
                     cluster.log_tail(node));
   }
+  REQUIRE(pending.left() == 0);
+  REQUIRE(produced.size() == static_cast<std::size_t>(events));
   const bool drained = drain(progress, produced, by_scale(150s, 900s), "cluster primary kill");
+  print_unsent(progress.outcomes());
   INFO("herald log tail:\n", herald->log_tail());
   std::cerr << "[chaos] herald saw the cluster unusable " << lines_with(herald->log_path(), "redis cluster not usable")
-            << " time(s), connected " << lines_with(herald->log_path(), "redis cluster connected") << " time(s)\n";
+            << " time(s), connected " << lines_with(herald->log_path(), "redis cluster connected")
+            << " time(s); ledger calls failed and retried: " << ledger_retries(herald->log_path()) << "\n";
   CHECK(drained);
   CHECK(herald->is_running());
   CHECK(stop_gracefully(*herald) == 0);
@@ -115,8 +177,8 @@ TEST_CASE("chaos: a Redis Cluster primary SIGKILLed mid-run and restarted from i
 }
 
 TEST_CASE("chaos: slots holding ledger keys resharded mid-run (ASK, then MOVED) lose and double nothing") {
-  const int events = by_scale(600, 5000);
-  const int moves = by_scale(1, 4);
+  const int events = by_scale(1000, 5000);
+  const int moves = by_scale(2, 6);
   auto rng = seeded_rng("redis_cluster_reshard");
   dedicated_redis_cluster cluster(3);
   scoped_env env(cluster_env(cluster));
@@ -133,7 +195,8 @@ TEST_CASE("chaos: slots holding ledger keys resharded mid-run (ASK, then MOVED) 
   // reserves (keys that do not exist yet) meet the migrating slots too, not only the writes and
   // settles of records reserved before.
   const int first_part = events / 2;
-  auto produced = r.produce_events(first_part, "crs0");
+  backlog pending(r, events, "crs");
+  auto produced = pending.produce(first_part);
   const int per_move = (events - first_part) / moves;
   std::uniform_int_distribution<unsigned> offset(0, 1024);
   for (int k = 1; k <= moves; ++k) {
@@ -154,7 +217,7 @@ TEST_CASE("chaos: slots holding ledger keys resharded mid-run (ASK, then MOVED) 
     const auto before = redirects_in(herald->log_path());
     const auto t0 = std::chrono::steady_clock::now();
     cluster.begin_migration(first, last, from, to);
-    const auto part = r.produce_events(per_move + (k == moves ? (events - first_part) % moves : 0), "crs" + std::to_string(k));
+    const auto part = pending.produce(per_move + (k == moves ? (events - first_part) % moves : 0));
     produced.insert(produced.end(), part.begin(), part.end());
     // A few keys a MIGRATE with a pause between: the slots stay migrating, with their keys split
     // between the two nodes, for a while Herald sends.
@@ -189,10 +252,14 @@ TEST_CASE("chaos: slots holding ledger keys resharded mid-run (ASK, then MOVED) 
     CHECK_MESSAGE(during.ask > before.ask, "Herald was never sent ASK while the slots migrated: the scenario did not happen");
     CHECK_MESSAGE(after.moved > during.moved, "Herald never met MOVED after the move: the scenario did not happen");
   }
+  REQUIRE(pending.left() == 0);
+  REQUIRE(produced.size() == static_cast<std::size_t>(events));
   const bool drained = drain(progress, produced, by_scale(150s, 900s), "cluster reshard");
+  print_unsent(progress.outcomes());
   INFO("herald log tail:\n", herald->log_tail());
   const auto total = redirects_in(herald->log_path());
-  std::cerr << "[chaos] reshard: Herald followed ASK " << total.ask << ", MOVED " << total.moved << " in all\n";
+  std::cerr << "[chaos] reshard: Herald followed ASK " << total.ask << ", MOVED " << total.moved
+            << " in all; ledger calls failed and retried: " << ledger_retries(herald->log_path()) << "\n";
   CHECK(drained);
   CHECK(herald->is_running());
   CHECK(stop_gracefully(*herald) == 0);
