@@ -7,6 +7,7 @@ report.py calls section(OUT) for report.json's "scaling" and report.md's section
 """
 import glob
 import json
+import math
 import os
 import statistics
 import sys
@@ -181,6 +182,32 @@ def by_op(run):
     return ", ".join(f"{op} {n:.4f}" for op, n in run.get("redis_round_trips_per_event_by_op", {}).items() if n)
 
 
+def model(steady, utilisation=0.7, rates=(100_000, 500_000, 1_000_000), account_cap=5000):
+    """The sizing model from the cluster runs' costs per event (medians over the pod counts): the
+    pods, Redis primaries and broker cores that keep each at `utilisation` of one core, and what
+    the round trips and the gateway's per-account cap come to. None without a cluster run."""
+    cluster = [r for r in steady if r["variant"] == "cluster" and r["redis_primaries"]]
+    if not cluster:
+        return None
+    herald = statistics.median(r["herald_cpu_us_per_event"] for r in cluster)
+    redis = statistics.median(r["redis_cpu_us_per_event"] for r in cluster)
+    broker = statistics.median(r["kafka_broker_cpu_us_per_event"] for r in cluster)
+    trips_per_primary = statistics.median(r["redis_round_trips_per_event"] / len(r["redis_primaries"]) for r in cluster)
+    core = utilisation * 1e6
+    rows = []
+    for x in rates:
+        pods, primaries = math.ceil(x * herald / core), math.ceil(x * redis / core)
+        rows.append({"events_per_second": x, "pods": pods, "redis_primaries": primaries,
+                     "broker_cores": math.ceil(x * broker / core), "min_event_partitions": pods,
+                     "redis_requests_per_second_per_primary": x * trips_per_primary,
+                     "redis_round_trips_per_event": trips_per_primary * primaries,
+                     "items_per_mark_or_settle_request": 100 / primaries,
+                     "accounts_at_cap": math.ceil(x / account_cap)})
+    return {"utilisation": utilisation, "herald_cpu_us_per_event": herald, "redis_cpu_us_per_event": redis,
+            "broker_cpu_us_per_event": broker, "redis_round_trips_per_event_per_primary": trips_per_primary,
+            "rows": rows}
+
+
 def section(out):
     """report.json's "scaling" and report.md's lines, from the runs found in OUT (None: none ran)."""
     runs = [json.load(open(p)) for p in sorted(glob.glob(os.path.join(out, "scale-*.scale.json")))]
@@ -241,6 +268,22 @@ def section(out):
             f"pod {p['pod']} {p['outcomes']:,} outcomes, {p['cpu_us_per_event']:.1f} µs/event" if p["cpu_us_per_event"]
             else f"pod {p['pod']} no outcomes" for p in r["pod"]) +
             f"; all: {r['events_per_second']:,.0f} events/s, Redis round trips/event {r['redis_round_trips_per_event']:.4f}."]
+    sizing = model(steady)
+    if sizing:
+        result["model"] = sizing
+        lines += ["", f"Sizing from this run's cluster costs (medians over the pod counts: Herald "
+                  f"{sizing['herald_cpu_us_per_event']:.1f} µs/event, Redis {sizing['redis_cpu_us_per_event']:.1f} "
+                  f"summed over the primaries, broker {sizing['broker_cpu_us_per_event']:.1f}; round trips "
+                  f"{sizing['redis_round_trips_per_event_per_primary']:.4f} per event and primary), each process "
+                  f"at {sizing['utilisation']:.0%} of one core:", "",
+                  "| events/s | pods (one core each) | Redis primaries | broker cores | events topic partitions ≥ | "
+                  "requests/s at each primary | round trips/event | items per write-mark / settle request | "
+                  "accounts at 5,000/s |", "|---|---|---|---|---|---|---|---|---|"]
+        for m in sizing["rows"]:
+            lines.append(f"| {m['events_per_second']:,} | {m['pods']} | {m['redis_primaries']} | {m['broker_cores']} | "
+                         f"{m['min_event_partitions']} | {m['redis_requests_per_second_per_primary']:,.0f} | "
+                         f"{m['redis_round_trips_per_event']:.2f} | {m['items_per_mark_or_settle_request']:.1f} | "
+                         f"{m['accounts_at_cap']} |")
     for name, why in sorted(skipped.items()):
         lines += ["", f"{name}: not run: {why}"]
     return result, lines
