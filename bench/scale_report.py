@@ -97,6 +97,7 @@ def collect(out, name, variant, pods, mode, count, others0, others1):
     o0, o1 = [int(x) for x in others0.split()], [int(x) for x in others1.split()]
     run = {
         "variant": variant, "pods": pods, "mode": mode, "events": count, "outcomes": stat["outcomes"],
+        "distinct_sources": stat.get("distinct_sources"),
         "by_status": stat["by_status"], "seconds": elapsed, "events_per_second": stat["outcomes"] / max(elapsed, 0.001),
         "pod": pod_rows,
         "window_outcomes": settled,
@@ -267,7 +268,10 @@ def section(out):
         lines += ["", "The join run's pods (a joining pod counted from its start): " + "; ".join(
             f"pod {p['pod']} {p['outcomes']:,} outcomes, {p['cpu_us_per_event']:.1f} µs/event" if p["cpu_us_per_event"]
             else f"pod {p['pod']} no outcomes" for p in r["pod"]) +
-            f"; all: {r['events_per_second']:,.0f} events/s, Redis round trips/event {r['redis_round_trips_per_event']:.4f}."]
+            f"; all: {r['events_per_second']:,.0f} events/s, Redis round trips/event {r['redis_round_trips_per_event']:.4f}; "
+            f"outcomes written {r['window_outcomes']:,} (some twice: a revoke drops its partitions' unfinished events, "
+            f"and their new owner does them again), committed {r['outcomes']:,} for "
+            f"{shown(r['distinct_sources'])} distinct events."]
     sizing = model(steady)
     if sizing:
         result["model"] = sizing

@@ -18,6 +18,7 @@
 #include <stdexcept>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace {
@@ -243,7 +244,12 @@ int main(int argc, char** argv) {
       std::printf("%s\"%s\":%zu", is_first ? "" : ",", st.c_str(), n);
       is_first = false;
     }
-    std::printf("}}\n");
+    // One committed outcome per event: a rebalance must not leave an event with two (the scaling
+    // scenarios' joins redo the moved partitions' unfinished events).
+    std::unordered_set<std::uint64_t> sources;
+    sources.reserve(outcomes.size() * 2);
+    for (const auto& o : outcomes) sources.insert(key(o.partition, o.offset));
+    std::printf("},\"distinct_sources\":%zu}\n", sources.size());
     return malformed == 0 ? 0 : 1;
   } catch (const std::exception& e) {
     std::cerr << "herald-benchstat: " << e.what() << "\n";
