@@ -271,7 +271,7 @@ def section(out):
             f"; all: {r['events_per_second']:,.0f} events/s, Redis round trips/event {r['redis_round_trips_per_event']:.4f}; "
             f"outcomes written {r['window_outcomes']:,} (some twice: a revoke drops its partitions' unfinished events, "
             f"and their new owner does them again), committed {r['outcomes']:,} for "
-            f"{shown(r['distinct_sources'])} distinct events."]
+            f"{shown(r.get('distinct_sources'))} distinct events."]
     sizing = model(steady)
     if sizing:
         result["model"] = sizing
