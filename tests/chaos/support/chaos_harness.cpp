@@ -483,8 +483,11 @@ std::vector<std::string> rig::events(int count, const std::string& tag) const {
     const auto& [account, kind] = accounts_[static_cast<std::size_t>(i) % accounts_.size()];
     const std::string id = tag + "-" + std::to_string(i);
     // Distinct 11-digit numbers starting with 1 that never end in 0 (the simulator's "cannot show
-    // a card" rule would otherwise make card fallbacks part of the picture).
-    const std::string phone = "13" + std::to_string(100000000 + i * 10 + 1 + (std::hash<std::string>{}(tag) % 9));
+    // a card" rule would otherwise make card fallbacks part of the picture), and distinct across
+    // calls with different tags too (a tag picks where its run of numbers starts): a phone met in
+    // two calls would share its daily counts.
+    const std::uint64_t start = std::hash<std::string>{}(tag) % 90000000u;
+    const std::string phone = "13" + std::to_string(10000000 + (start + static_cast<std::uint64_t>(i)) % 90000000u) + "1";
     std::string recipient;
     if (kind == "fw199_douyin") recipient = R"({"post_tel":")" + phone + R"("})";
     else if (kind == "aliyun_sms" || kind == "aliyun_card") recipient = R"({"phone":")" + phone + R"("})";
