@@ -4,7 +4,7 @@
 
 namespace herald::flow {
 
-std::uint32_t shared_burst(std::uint32_t rate) noexcept { return std::max<std::uint32_t>(1, rate / 10); }
+std::uint32_t shared_burst(std::uint32_t rate) noexcept { return std::max<std::uint32_t>(1, rate / 20); }
 
 std::uint32_t chunk_size(std::uint32_t rate, std::uint64_t spent_last_second, std::size_t waiting,
                          std::uint64_t in_hand, std::int64_t horizon_ms) noexcept {

@@ -16,12 +16,12 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr int pod_count = 3;
-constexpr long herald_qps = 100;   // the account's rate_limit_qps: all pods together
-// The simulator's cap: Herald's rate and the tenth of a second of burst that its token buckets
-// allow in any one-second window (docs/retries.md, Flow control), so that only a budget that
-// is not shared (3 × 100/s) can be throttled.
-constexpr long gateway_qps = 110;
-constexpr int event_count = 800;  // 8 s at the rate: long enough for a rate, short enough for CI
+constexpr long herald_qps = 300;   // the account's rate_limit_qps: all pods together
+// The simulator's cap: Herald's rate and a tenth of it, the burst a gateway is taken to allow in
+// any one-second window (docs/retries.md, Flow control), so that only a budget that is not
+// shared (3 × 300/s) can be throttled. The shared budget's own capacity is half of that tenth.
+constexpr long gateway_qps = 330;
+constexpr int event_count = 2400;  // 8 s at the rate: long enough for a rate, short enough for CI
 // Herald's group assigns cooperative-sticky over all its topics: with 18 events partitions and
 // the 2 + 2 of the retry and delay topics, three pods hold 8 / 7 / 7, so each at least 3 of the
 // events topic's.
@@ -174,7 +174,8 @@ TEST_CASE("shared rate: three pods together stay at the account's rate_limit_qps
   CHECK(f.fallback_calls == 0);
   CHECK(f.failed_leases == 0);
   // Chunks, not a round trip per call: at most one lease per 2 calls even at this low rate
-  // (about 33 calls/s per pod; docs/retries.md says how the chunk grows with the rate).
+  // (about 100 calls/s per pod, a capacity of 15; docs/retries.md says how the chunk grows with
+  // the rate).
   CHECK(f.leases <= calls / 2);
 }
 
@@ -183,7 +184,7 @@ TEST_CASE("shared rate, the control: with rate_limit.shared off the same three p
   report("per pod", f);
   INFO("simulator stats: ", f.sim_stats);
   CHECK(f.sent == event_count);  // retried until sent: throttling costs time, not events
-  // Each pod at 100/s: up to 300 calls a second against a cap of 110.
+  // Each pod at 300/s: up to 900 calls a second against a cap of 330.
   CHECK(f.max_calls_per_second > 2 * herald_qps);
   CHECK(f.throttled > event_count / 4);
   CHECK(f.leases == 0);  // no budget, no leases

@@ -35,9 +35,10 @@ struct shared_rate_options {
   std::int64_t max_wait_ms = 5000;  // the longest an answer's refill time holds the next ask
 };
 
-// The shared bucket's capacity, which is also the largest chunk: a tenth of a second of the rate
-// (as the per-pod bucket has), at least 1. Every one-second window then sees at most 1.1 × the
-// rate granted, however many pods ask.
+// The shared bucket's capacity, which is also the largest chunk: a twentieth of a second of the
+// rate, at least 1. Every one-second window then sees at most 1.05 × the rate granted, however
+// many pods ask; the other half of the tenth a gateway tolerates above its rate is left for what
+// no budget controls (tokens spent a little after their grant, calls arriving late or together).
 std::uint32_t shared_burst(std::uint32_t rate) noexcept;
 
 // The tokens to ask for: horizon_ms at the pod's rate over the last second, or the calls waiting

@@ -8,11 +8,11 @@ using herald::flow::shared_burst;
 using herald::flow::shared_rate;
 using herald::flow::shared_rate_options;
 
-TEST_CASE("shared_burst: a tenth of a second of the rate, at least one") {
+TEST_CASE("shared_burst: a twentieth of a second of the rate, at least one") {
   struct row {
     std::uint32_t rate, burst;
   };
-  const row rows[] = {{0, 1}, {1, 1}, {9, 1}, {10, 1}, {19, 1}, {20, 2}, {200, 20}, {5000, 500}, {1000000, 100000}};
+  const row rows[] = {{0, 1}, {1, 1}, {19, 1}, {20, 1}, {39, 1}, {40, 2}, {200, 10}, {5000, 250}, {1000000, 50000}};
   for (const auto& r : rows) {
     CAPTURE(r.rate);
     CHECK(shared_burst(r.rate) == r.burst);
@@ -33,7 +33,7 @@ TEST_CASE("chunk_size: the recent rate over the horizon, or the calls waiting, w
       {200, 0, 0, 0, 100, 1, "no demand known yet: one"},
       {200, 0, 1, 0, 100, 1, "one call waiting"},
       {200, 0, 7, 0, 100, 7, "the calls waiting"},
-      {200, 0, 1000, 0, 100, 20, "a backlog: the burst, never more"},
+      {200, 0, 1000, 0, 100, 10, "a backlog: the burst, never more"},
       {200, 60, 0, 0, 100, 6, "60 calls in the last second: 100 ms of it"},
       {200, 61, 0, 0, 100, 7, "rounded up"},
       {200, 5, 0, 0, 100, 1, "a slow pod still asks for one"},
@@ -41,7 +41,7 @@ TEST_CASE("chunk_size: the recent rate over the horizon, or the calls waiting, w
       {200, 60, 2, 4, 100, 2, "less the tokens in hand"},
       {200, 60, 2, 6, 100, 1, "at least one even with enough in hand"},
       {5000, 1667, 0, 0, 100, 167, "a third of 5000/s over 100 ms"},
-      {5000, 1667, 0, 0, 500, 500, "a longer horizon, capped at the burst"},
+      {5000, 1667, 0, 0, 500, 250, "a longer horizon, capped at the burst"},
       {10, 100, 0, 0, 100, 1, "a rate whose burst is one"},
   };
   for (const auto& r : rows) {
@@ -109,7 +109,7 @@ TEST_CASE("one ask at a time; its tokens are spent one per call, then the next a
 }
 
 TEST_CASE("prefetch: the next ask goes out once half a chunk is left, not before") {
-  shared_rate s(options(200));
+  shared_rate s(options(400));  // a burst of 20
   REQUIRE(s.start_ask(0, 20) == 20u);
   s.on_granted(0, 20, 0, 1);
   for (int i = 0; i < 9; ++i) REQUIRE(s.try_take(10));
@@ -146,7 +146,7 @@ TEST_CASE("the oldest lease is spent first, so fewer tokens expire") {
 }
 
 TEST_CASE("the answer's refill time holds the next ask, even after a full grant") {
-  shared_rate s(options(200));
+  shared_rate s(options(400));  // a burst of 20
   REQUIRE(s.start_ask(0, 20) == 20u);
   s.on_granted(0, 3, 85, 2);  // 3 of 20: the bucket is empty, 85 ms until it holds 20
   for (int i = 0; i < 3; ++i) REQUIRE(s.try_take(1));
@@ -184,12 +184,12 @@ TEST_CASE("degraded: a failed ask sends at the local share of the pods seen, and
   CHECK(s.is_degraded());
   CHECK(s.degraded_rate() == 100);
   CHECK_FALSE(s.start_ask(1009, 100).has_value());
-  // 100/s with a burst of 10: 10 at once, then one every 10 ms.
+  // 100/s with a burst of 5: 5 at once, then one every 10 ms.
   int taken = 0;
   for (std::int64_t t = 10; t < 1010; ++t)
     while (s.try_take(t)) ++taken;
   CHECK(taken >= 100);
-  CHECK(taken <= 110);
+  CHECK(taken <= 105);
   CHECK(s.stats().spent_fallback == static_cast<std::uint64_t>(taken));
   REQUIRE(s.start_ask(1010, 100).has_value());
   CHECK_FALSE(s.on_failed(1010));  // the same episode: no second log line
@@ -249,10 +249,10 @@ TEST_CASE("the recent rate counts the last second's spending only") {
 TEST_CASE("over a long run under a backlog, one pod never spends more than the budget grants") {
   // The pod's side of the cap: every call spent a granted token, unspent ones expired.
   shared_rate s(options(200));
-  std::uint64_t bucket_millis = 20 * 1000;  // a stand-in for the Redis bucket: 200/s, burst 20
+  std::uint64_t bucket_millis = 10 * 1000;  // a stand-in for the Redis bucket: 200/s, burst 10
   std::int64_t last = 0;
   for (std::int64_t t = 0; t < 10000; ++t) {
-    bucket_millis = std::min<std::uint64_t>(20 * 1000, bucket_millis + static_cast<std::uint64_t>(t - last) * 200);
+    bucket_millis = std::min<std::uint64_t>(10 * 1000, bucket_millis + static_cast<std::uint64_t>(t - last) * 200);
     last = t;
     if (auto want = s.start_ask(t, 1000)) {
       const auto granted = std::min<std::uint64_t>(*want, bucket_millis / 1000);
@@ -267,7 +267,7 @@ TEST_CASE("over a long run under a backlog, one pod never spends more than the b
   }
   const auto& st = s.stats();
   CHECK(st.spent_leased + st.expired + s.available(10000) == st.leased);
-  CHECK(st.leased <= 20 + 200 * 10);  // the burst plus 10 s of the rate
+  CHECK(st.leased <= 10 + 200 * 10);  // the burst plus 10 s of the rate
   CHECK(st.spent_leased >= 200 * 10 * 9 / 10);
-  CHECK(st.asks <= 10 * 12);  // about ten asks a second (a burst's worth each), not one per call
+  CHECK(st.asks <= 10 * 24);  // about twenty asks a second (a burst's worth each), not one per call
 }
