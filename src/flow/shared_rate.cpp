@@ -129,7 +129,7 @@ bool shared_rate::on_failed(std::int64_t now_ms) noexcept {
   next_ask_ms_ = now_ms + options_.retry_ms;
   if (is_degraded_) return false;
   is_degraded_ = true;
-  // A fresh local share for this episode, sized from the pods seen last; it starts full (a tenth
+  // A fresh local share for this episode, sized from the pods seen last; it starts full (a twentieth
   // of a second of the share), like any bucket.
   fallback_ = token_bucket(degraded_rate(), shared_burst(degraded_rate()));
   return true;
