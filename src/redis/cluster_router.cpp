@@ -157,6 +157,7 @@ asio::awaitable<bool> cluster_router::refresh_once() {
     auto r = co_await nd.link->exec(std::move(ask));
     if (is_stopped_) co_return false;
     if (!r) continue;
+    ++counts_.map_reads;
     auto ranges = parse_cluster_slots(r->front());
     if (!ranges) {
       log::warn("redis cluster: unusable slot map", {{"node", where(nd.address)}, {"error", ranges.message()}});
@@ -330,6 +331,7 @@ asio::awaitable<result<std::vector<reply>>> cluster_router::exec(std::shared_ptr
         } catch (const std::exception& e) {
           co_return make_error("redis cluster: redirected to " + where(at) + ", which cannot be used: " + e.what());
         }
+        ++(to->type == redirect::kind::moved ? self->counts_.moved : self->counts_.ask);
         if (to->type == redirect::kind::moved) {
           // The slot's owner for good: used from now on, and the rest of the map checked.
           self->owner_[to->slot] = static_cast<std::int16_t>(node);
@@ -343,6 +345,7 @@ asio::awaitable<result<std::vector<reply>>> cluster_router::exec(std::shared_ptr
         targets[i] = node;
         again.push_back(i);
       } else if (is_cluster_busy(r)) {
+        if (!is_busy) ++self->counts_.busy;
         is_busy = true;
         again.push_back(i);
       }

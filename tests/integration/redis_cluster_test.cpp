@@ -220,8 +220,11 @@ TEST_CASE("cluster: a slot migrated under the client: ASK while it moves, TRYAGA
     // sends ASKING + SET to the target (its first request there: two round trips in all).
     CHECK((co_await one(c, cmd("GET", k1))).str == "one");
     auto rt = c.round_trips();
+    const auto before_ask = c.cluster_stats();
     CHECK((co_await one(c, cmd("SET", k2, "two", "EX", "300"))).str == "OK");
     CHECK(c.round_trips() - rt == 2);
+    CHECK(c.cluster_stats().ask == before_ask.ask + 1);
+    CHECK(c.cluster_stats().moved == before_ask.moved);
     const auto on_target = co_await one(*a.nodes[to].link, cmd("CLUSTER", "COUNTKEYSINSLOT", std::to_string(slot)));
     CHECK(on_target.integer == 1);
     // A script over both keys: the source has one of them, so Redis answers TRYAGAIN; the client
@@ -231,6 +234,8 @@ TEST_CASE("cluster: a slot migrated under the client: ASK while it moves, TRYAGA
                                               "2", k1, k2));
     CHECK(both.error_code() == "TRYAGAIN");
     CHECK(std::chrono::steady_clock::now() - started >= 500ms);
+    // Every round but the last waited: five (the router's redirect bound, max_redirects).
+    CHECK(c.cluster_stats().busy == before_ask.busy + 5);
 
     // The rest of the slot moves and the target owns it: the client's map is stale, the source
     // answers MOVED, and from then on the client goes straight to the new owner.
@@ -241,6 +246,7 @@ TEST_CASE("cluster: a slot migrated under the client: ASK while it moves, TRYAGA
     const auto again = co_await one(c, cmd("EVAL", "return redis.call('GET', KEYS[1]) .. redis.call('GET', KEYS[2])",
                                                "2", k1, k2));
     CHECK(again.str == "onetwo");
+    CHECK(c.cluster_stats().moved == before_ask.moved + 1);
     // MOVED from the source, then the target; and the map refresh the MOVED asked for (CLUSTER
     // SLOTS, in the background) may have been counted by now.
     CHECK(c.round_trips() - rt >= 2);

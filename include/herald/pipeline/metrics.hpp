@@ -37,6 +37,9 @@ struct gauges {
   std::uint64_t transactions_committed = 0;  // the producer's counts (counters; 0 without transactions)
   std::uint64_t transactions_aborted = 0;
   bool is_failed = false;                    // fail-stop under way (emit.cpp, fail_stop)
+  // redis.cluster_nodes only (the series are left out for one Redis): the router's counts.
+  bool is_redis_cluster = false;
+  std::uint64_t cluster_moved = 0, cluster_ask = 0, cluster_busy = 0, cluster_map_reads = 0, cluster_primaries = 0;
 };
 
 std::string render_metrics(const counters& c, const gauges& g);

@@ -67,6 +67,18 @@ class client {
   // answered NOSCRIPT and sent again as EVAL counts twice): the round trips Herald made.
   std::uint64_t round_trips() const noexcept;
 
+  // With redis.cluster_nodes, what the routing met so far (all zero for one Redis): answers that
+  // sent a command to another node (MOVED: the slot moved for good; ASK: it is migrating), rounds
+  // that waited because a node answered TRYAGAIN or CLUSTERDOWN, and slot map reads.
+  struct cluster_counts {
+    std::uint64_t moved = 0;
+    std::uint64_t ask = 0;
+    std::uint64_t busy = 0;
+    std::uint64_t map_reads = 0;
+    std::uint64_t primaries = 0;  // in the last map read (a gauge)
+  };
+  cluster_counts cluster_stats() const noexcept;
+
   // Called on each change: true once the handshake succeeded, false when a working connection is
   // lost (not on failed attempts while already down). The client starts disconnected. The
   // callback runs on the executor, inside the client: it may call exec() via co_spawn and stop(),

@@ -53,6 +53,23 @@ TEST_CASE("transactions committed and aborted are counters") {
         std::string::npos);
 }
 
+TEST_CASE("the Redis Cluster series: only with a cluster, redirects by kind") {
+  gauges g;
+  CHECK(render_metrics(counters{}, g).find("herald_redis_cluster") == std::string::npos);
+  g.is_redis_cluster = true;
+  g.cluster_moved = 3;
+  g.cluster_ask = 40;
+  g.cluster_busy = 2;
+  g.cluster_map_reads = 7;
+  g.cluster_primaries = 3;
+  const auto text = render_metrics(counters{}, g);
+  CHECK(text.find("# TYPE herald_redis_cluster_redirects_total counter\nherald_redis_cluster_redirects_total{kind=\"moved\"} 3\n"
+                  "herald_redis_cluster_redirects_total{kind=\"ask\"} 40\n") != std::string::npos);
+  CHECK(text.find("\nherald_redis_cluster_busy_total 2\n") != std::string::npos);
+  CHECK(text.find("\nherald_redis_cluster_map_reads_total 7\n") != std::string::npos);
+  CHECK(text.find("# TYPE herald_redis_cluster_primaries gauge\nherald_redis_cluster_primaries 3\n") != std::string::npos);
+}
+
 namespace {
 
 herald::http::exchange answered() { return {}; }
