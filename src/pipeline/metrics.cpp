@@ -46,16 +46,16 @@ std::string render_metrics(const counters& c, const gauges& g) {
   metric(out, "herald_redis_round_trips_total", "counter", "Requests written to Redis (a pipeline counts once).",
          g.redis_round_trips);
   metric(out, "herald_redis_errors_total", "counter", "Ledger round trips that failed and were retried.", c.redis_errors);
-  if (g.is_redis_cluster) {
+  if (const auto& cl = g.redis_cluster) {
     out += "# HELP herald_redis_cluster_redirects_total Commands a Redis Cluster node sent to another: MOVED (the slot "
            "moved for good), ASK (it is migrating).\n# TYPE herald_redis_cluster_redirects_total counter\n";
-    out += "herald_redis_cluster_redirects_total{kind=\"moved\"} " + std::to_string(g.cluster_moved) + "\n";
-    out += "herald_redis_cluster_redirects_total{kind=\"ask\"} " + std::to_string(g.cluster_ask) + "\n";
+    out += "herald_redis_cluster_redirects_total{kind=\"moved\"} " + std::to_string(cl->moved) + "\n";
+    out += "herald_redis_cluster_redirects_total{kind=\"ask\"} " + std::to_string(cl->ask) + "\n";
     metric(out, "herald_redis_cluster_busy_total", "counter",
            "Rounds that waited because a node answered TRYAGAIN or CLUSTERDOWN (a slot mid-migration, a failover).",
-           g.cluster_busy);
-    metric(out, "herald_redis_cluster_map_reads_total", "counter", "Slot map reads (CLUSTER SLOTS).", g.cluster_map_reads);
-    metric(out, "herald_redis_cluster_primaries", "gauge", "Primaries in the last slot map read.", g.cluster_primaries);
+           cl->busy);
+    metric(out, "herald_redis_cluster_map_reads_total", "counter", "Slot map reads (CLUSTER SLOTS).", cl->map_reads);
+    metric(out, "herald_redis_cluster_primaries", "gauge", "Primaries in the last slot map read.", cl->primaries);
   }
   metric(out, "herald_produce_failures_total", "counter",
          "Records Kafka refused for good (each ends in an outcome, a cut DLQ copy or a fail-stop).", c.produce_failures);

@@ -244,15 +244,7 @@ http::admin_answer worker::impl::answer_admin(std::string_view path) const {
     g.is_intake_gated = is_gated;
     for (int s = 0; s < stage_count; ++s) g.by_stage[s] = in_stage[s];
     g.redis_round_trips = redis->round_trips();
-    if (cfg.redis.is_cluster()) {
-      const auto cs = redis->cluster_stats();
-      g.is_redis_cluster = true;
-      g.cluster_moved = cs.moved;
-      g.cluster_ask = cs.ask;
-      g.cluster_busy = cs.busy;
-      g.cluster_map_reads = cs.map_reads;
-      g.cluster_primaries = cs.primaries;
-    }
+    if (cfg.redis.is_cluster()) g.redis_cluster = redis->cluster_stats();
     g.produce_retries = producer->retries();
     g.transactions_committed = producer->transactions_committed();
     g.transactions_aborted = producer->transactions_aborted();

@@ -442,7 +442,7 @@ void client::start() { cluster_ ? cluster_->start() : impl_->start(); }
 void client::stop() { cluster_ ? cluster_->stop() : impl_->stop(); }
 bool client::is_connected() const noexcept { return cluster_ ? cluster_->is_connected() : impl_->is_connected(); }
 std::uint64_t client::round_trips() const noexcept { return cluster_ ? cluster_->round_trips() : impl_->round_trips(); }
-client::cluster_counts client::cluster_stats() const noexcept { return cluster_ ? cluster_->counts() : cluster_counts{}; }
+cluster_counts client::cluster_stats() const noexcept { return cluster_ ? cluster_->counts() : cluster_counts{}; }
 void client::on_connection_change(std::function<void(bool)> callback) {
   (cluster_ ? cluster_->on_change : impl_->on_change) = std::move(callback);
 }

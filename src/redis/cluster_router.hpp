@@ -43,7 +43,7 @@ class cluster_router : public std::enable_shared_from_this<cluster_router> {
   // A slot map is known and every primary in it is connected.
   bool is_connected() const noexcept { return is_up_; }
   std::uint64_t round_trips() const noexcept;
-  client::cluster_counts counts() const noexcept {
+  cluster_counts counts() const noexcept {
     auto c = counts_;
     c.primaries = primaries_;
     return c;
@@ -86,7 +86,7 @@ class cluster_router : public std::enable_shared_from_this<cluster_router> {
   bool is_started_ = false;
   bool is_stopped_ = false;
   bool is_refresh_wanted_ = true;
-  client::cluster_counts counts_;
+  cluster_counts counts_;
   std::size_t next_asked_ = 0;  // the node a refresh asks first (refresh_once)
   boost::asio::steady_timer refresh_timer_;
   std::size_t primaries_ = 0;

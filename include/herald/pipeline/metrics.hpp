@@ -17,6 +17,7 @@
 #include "herald/metrics/consumer_lag.hpp"
 #include "herald/metrics/histogram.hpp"
 #include "herald/pipeline/worker.hpp"
+#include "herald/redis/cluster_counts.hpp"
 
 namespace herald::pipeline {
 
@@ -38,8 +39,7 @@ struct gauges {
   std::uint64_t transactions_aborted = 0;
   bool is_failed = false;                    // fail-stop under way (emit.cpp, fail_stop)
   // redis.cluster_nodes only (the series are left out for one Redis): the router's counts.
-  bool is_redis_cluster = false;
-  std::uint64_t cluster_moved = 0, cluster_ask = 0, cluster_busy = 0, cluster_map_reads = 0, cluster_primaries = 0;
+  std::optional<redis::cluster_counts> redis_cluster;
 };
 
 std::string render_metrics(const counters& c, const gauges& g);

@@ -35,6 +35,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
+#include "herald/redis/cluster_counts.hpp"
 #include "herald/config/config.hpp"
 #include "herald/redis/command.hpp"
 #include "herald/redis/reply.hpp"
@@ -67,16 +68,8 @@ class client {
   // answered NOSCRIPT and sent again as EVAL counts twice): the round trips Herald made.
   std::uint64_t round_trips() const noexcept;
 
-  // With redis.cluster_nodes, what the routing met so far (all zero for one Redis): answers that
-  // sent a command to another node (MOVED: the slot moved for good; ASK: it is migrating), rounds
-  // that waited because a node answered TRYAGAIN or CLUSTERDOWN, and slot map reads.
-  struct cluster_counts {
-    std::uint64_t moved = 0;
-    std::uint64_t ask = 0;
-    std::uint64_t busy = 0;
-    std::uint64_t map_reads = 0;
-    std::uint64_t primaries = 0;  // in the last map read (a gauge)
-  };
+  // With redis.cluster_nodes, what the routing met so far (cluster_counts.hpp); all zero for one
+  // Redis.
   cluster_counts cluster_stats() const noexcept;
 
   // Called on each change: true once the handshake succeeded, false when a working connection is

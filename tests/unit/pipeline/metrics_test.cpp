@@ -56,12 +56,7 @@ TEST_CASE("transactions committed and aborted are counters") {
 TEST_CASE("the Redis Cluster series: only with a cluster, redirects by kind") {
   gauges g;
   CHECK(render_metrics(counters{}, g).find("herald_redis_cluster") == std::string::npos);
-  g.is_redis_cluster = true;
-  g.cluster_moved = 3;
-  g.cluster_ask = 40;
-  g.cluster_busy = 2;
-  g.cluster_map_reads = 7;
-  g.cluster_primaries = 3;
+  g.redis_cluster = herald::redis::cluster_counts{.moved = 3, .ask = 40, .busy = 2, .map_reads = 7, .primaries = 3};
   const auto text = render_metrics(counters{}, g);
   CHECK(text.find("# TYPE herald_redis_cluster_redirects_total counter\nherald_redis_cluster_redirects_total{kind=\"moved\"} 3\n"
                   "herald_redis_cluster_redirects_total{kind=\"ask\"} 40\n") != std::string::npos);
